@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderUntilTheToolLands() {
-    #expect(Bool(true))
-}
