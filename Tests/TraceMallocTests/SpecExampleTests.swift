@@ -125,8 +125,8 @@ private func oneFrameSnapshot(_ sizes: [(String, Int)]) -> Snapshot {
           Filter(inclusive: false, filenamePattern: "*main.py", lineno: 11)], [1, 8, 16]),
         ([DomainFilter(inclusive: false, domain: 0)], [4]),
     ]
-    for (row, filters, sizes) in cases.enumerated().map({ ($0, $1.filters, $1.sizes) }) {
-        #expect(snapshot.filterTraces(filters).traces.map(\.size) == sizes, "row \(row + 1)")
+    for (row, expected) in cases.enumerated() {
+        #expect(snapshot.filterTraces(expected.filters).traces.map(\.size) == expected.sizes, "row \(row + 1)")
     }
 }
 
