@@ -154,6 +154,19 @@ def encode_traces(traces):
              "total_nframe": total} for domain, size, frames, total in traces]
 
 
+def tie_case():
+    """Equal sizes and counts everywhere, so only the traceback order sorts the statistics:
+    code point order (NFD before NFC, "Z" before "a"), prefixes first, then line numbers."""
+    nfc, nfd = "caf\u00e9.swift", unicodedata.normalize("NFD", "caf\u00e9.swift")
+    stacks = [((nfc, 1),), ((nfd, 1),), (("Z.py", 1),), (("a.py", 1),), (("a", 1),), (("", 1),),
+              (("\U0001F4E6/box.swift", 1),), (("a.py", 2),), (("a.py", 1), ("b.py", 1)),
+              (("b.py", 1), ("a.py", 1)), ((nfd, 1), ("a.py", 1)), ((nfc, 1), ("a.py", 1)),
+              (("a.py", 1), ("a.py", 1))]
+    traces = [(0, 64, frames, len(frames)) for frames in stacks]
+    old = [(0, 32, frames, len(frames)) for frames in stacks[::2]]
+    return traces, old
+
+
 def make_case(rng, index):
     limit = rng.randint(1, 6)
     names = rng.sample(NAMES, rng.randint(2, 8))
@@ -166,7 +179,10 @@ def make_case(rng, index):
         limit = 1
     count = rng.randint(1, 3) if huge else rng.choice([0, 1, 2, 5, 10, 20, 40])
     traces = random_traces(rng, names, limit, count, huge)
-    if rng.random() < 0.5:
+    if index == 0:
+        limit = 2
+        traces, old_traces = tie_case()
+    elif rng.random() < 0.5:
         old_traces = [t for t in traces if rng.random() < 0.6]
         old_traces += random_traces(rng, names, limit, rng.randint(0, 2 if huge else 6), huge)
         old_traces = [(d, s if rng.random() < 0.7 else random_size(rng), f, t) for d, s, f, t in old_traces]
@@ -229,11 +245,27 @@ def format_size_cases(rng):
 
 
 def average_cases(rng):
+    def case(size, count):
+        return [size, count, str(tracemalloc.Statistic(tracemalloc.Traceback((("x", 1),)), size, count))]
+
     cases = []
     for _ in range(300):
-        size = rng.randrange(1 << rng.randint(1, 62))
-        count = rng.randrange(1, 1 << rng.randint(1, 40))
-        cases.append([size, count, str(tracemalloc.Statistic(tracemalloc.Traceback((("x", 1),)), size, count))])
+        cases.append(case(rng.randrange(1 << rng.randint(1, 62)), rng.randrange(1, 1 << rng.randint(1, 40))))
+    # Sums beyond 2^53 next to a rounding boundary of the average, where rounding the sum to a
+    # float before dividing (float(size) / count) prints another number than Python's size / count.
+    double_rounded = 0
+    while double_rounded < 40:
+        count = rng.randrange(2, 5000)
+        if rng.random() < 0.5:
+            boundary = (2 * rng.randrange(10240, 1 << 22) + 1) << 39  # m + 0.5 TiB
+        else:
+            boundary = (2 * rng.randrange(100, 1000) + 1) * 1024 ** rng.randint(1, 4) // 20  # x.x5 units
+        size = boundary * count + rng.randrange(-4 * count, 4 * count)
+        if (1 << 53) < size < (1 << 63):
+            fs = tracemalloc._format_size
+            if fs(size / count, False) != fs(float(size) / count, False):
+                cases.append(case(size, count))
+                double_rounded += 1
     return cases
 
 
