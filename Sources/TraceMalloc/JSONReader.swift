@@ -182,6 +182,15 @@ struct JSONReader {
         return value
     }
 
+    /// Reads an integer, failing at its first byte with `reason(value)` unless `isValid(value)`.
+    mutating func readInteger(where isValid: (Int) -> Bool, otherwise reason: (Int) -> String) throws(Failure) -> Int {
+        skipWhitespace()
+        let start = offset
+        let value = try readInteger()
+        guard isValid(value) else { throw failure(reason(value), at: start) }
+        return value
+    }
+
     /// Reads `null` if it comes next, returning whether it did.
     mutating func readNull() -> Bool {
         skipWhitespace()

@@ -88,7 +88,7 @@ extension SnapshotFile {
             .invalidFile(path: path, reason: reason)
         }
         func truncatedHeader(needing size: Int) -> TraceMallocError {
-            invalid("truncated file: expected \(size - bytes.count) more bytes for the header")
+            invalid("truncated file: expected \(moreBytes(size - bytes.count)) for the header")
         }
 
         func field<T: FixedWidthInteger>(at offset: Int, _: T.Type) -> T {
@@ -107,11 +107,11 @@ extension SnapshotFile {
 
         let present = UInt64(bytes.count - binaryHeaderSize)
         guard length <= present else {
-            throw invalid("truncated file: expected \(length - present) more bytes "
-                + "(the header announces \(length) bytes of data, \(present) are present)")
+            throw invalid("truncated file: expected \(moreBytes(length - present)) "
+                + "(the header announces \(byteCount(length)) of data, \(present) present)")
         }
         guard length == present else {
-            throw invalid("corrupt file: \(present - length) unexpected bytes after the data")
+            throw invalid("corrupt file: \(byteCount(present - length)) after the end of the data")
         }
         let data = UnsafeRawBufferPointer(rebasing: bytes[binaryHeaderSize...])
         let checksum = CRC32.checksum(data)
@@ -125,6 +125,16 @@ extension SnapshotFile {
         } catch {
             throw invalid("corrupt data: \(error.reason)")
         }
+    }
+
+    /// "1 byte", "2 bytes": for messages.
+    static func byteCount(_ count: some BinaryInteger) -> String {
+        count == 1 ? "1 byte" : "\(count) bytes"
+    }
+
+    /// "1 more byte", "2 more bytes": for messages.
+    static func moreBytes(_ count: some BinaryInteger) -> String {
+        count == 1 ? "1 more byte" : "\(count) more bytes"
     }
 
     private static func hex(_ value: UInt32) -> String {
@@ -229,14 +239,14 @@ private struct BinaryDataDecoder {
             records.append(Snapshot.Record(domain: UInt32(domain), size: Int(size), traceback: Int(traceback)))
         }
         guard reader.remaining == 0 else {
-            throw Failure(reason: "\(reader.remaining) bytes left after the last trace")
+            throw Failure(reason: "\(SnapshotFile.byteCount(reader.remaining)) left after the last trace")
         }
         return Snapshot(tracebacks: tracebacks, records: records, tracebackLimit: tracebackLimit)
     }
 
     private func describe(_ failure: ByteReader.Failure) -> Failure {
         switch failure {
-        case .truncated(let missing): Failure(reason: "expected \(missing) more bytes for \(part)")
+        case .truncated(let missing): Failure(reason: "expected \(SnapshotFile.moreBytes(missing)) for \(part)")
         case .oversizedInteger: Failure(reason: "integer longer than 64 bits in \(part)")
         case .invalidUTF8: Failure(reason: "\(part) is not UTF-8")
         }
@@ -262,7 +272,8 @@ private struct BinaryDataDecoder {
     private mutating func count(of items: String, minimumBytes: Int) throws(Failure) -> Int {
         let count = try unsigned()
         guard count <= UInt64(reader.remaining / minimumBytes) else {
-            throw Failure(reason: "\(count) \(items) in \(part) cannot fit in the \(reader.remaining) bytes left")
+            let left = SnapshotFile.byteCount(reader.remaining)
+            throw Failure(reason: "\(count) \(items) in \(part) cannot fit in the \(left) left")
         }
         return Int(count)
     }

@@ -184,15 +184,10 @@ private struct JSONSnapshotDecoder {
         try reader.readObject { (reader, key) throws(Failure) in
             switch key {
             case "domain":
-                let value = try reader.readInteger()
-                guard let exact = UInt32(exactly: value) else {
-                    throw reader.failure("domain \(value) is outside 0...\(UInt32.max)")
-                }
-                domain = exact
+                domain = UInt32(try reader.readInteger(where: { UInt32(exactly: $0) != nil },
+                                                       otherwise: { "domain \($0) is outside 0...\(UInt32.max)" }))
             case "size":
-                let value = try reader.readInteger()
-                guard value >= 0 else { throw reader.failure("negative size \(value)") }
-                size = value
+                size = try reader.readInteger(where: { $0 >= 0 }, otherwise: { "negative size \($0)" })
             case "total_nframe":
                 totalNframe = reader.readNull() ? nil : try reader.readInteger()
             case "frames":
