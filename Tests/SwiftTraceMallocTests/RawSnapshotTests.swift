@@ -127,3 +127,31 @@ let sampleRaw = RawSnapshot(
         try RawSnapshot(contentsOf: "/nonexistent/app.tm.raw")
     }
 }
+
+@Test func rawSnapshotWithRandomlyFlippedBytesParsesOrThrowsButNeverCrashes() {
+    // SplitMix64: a seeded generator, so a failure can be replayed.
+    var state: UInt64 = 0x5EED
+    func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    let original = RawFileBuilder.encode(sampleRaw)
+    var parsed = 0
+    for _ in 0..<10_000 {
+        var bytes = original
+        for _ in 0...(next() % 4) {
+            bytes[Int(next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: next())
+        }
+        do {
+            _ = try RawSnapshot(bytes: bytes, path: "flipped.raw")
+            parsed += 1
+        } catch {
+            #expect(error is TraceMallocError)
+        }
+    }
+    // Flips in addresses, sizes and paths leave a valid file; flips in counts and magics do not.
+    #expect(parsed > 1_000 && parsed < 10_000)
+}
