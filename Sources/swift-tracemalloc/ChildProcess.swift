@@ -66,24 +66,11 @@ struct ChildProcess {
 
     /// Starts `executable` with `arguments` (argv[0] first) and exactly `environment`.
     ///
-    /// The child gets default handlers for SIGINT and SIGQUIT, which this process ignores while
-    /// it waits (see `wait()`), and an empty signal mask.
+    /// The program inherits this process's signal dispositions and mask as they were when the
+    /// tool started: a SIGINT ignored by a non-interactive shell stays ignored.
     ///
     /// - Throws: `LaunchError` when the kernel refuses to execute it.
     init(executable: String, arguments: [String], environment: [String: String]) throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGQUIT)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -91,7 +78,7 @@ struct ChildProcess {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let error = posix_spawn(&pid, executable, nil, &attributes, argv, envp)
+        let error = posix_spawn(&pid, executable, nil, nil, argv, envp)
         guard error == 0 else {
             throw LaunchError(program: arguments.first ?? executable, reason: String(cString: strerror(error)))
         }
@@ -100,15 +87,19 @@ struct ChildProcess {
 
     /// Waits for the program to end.
     ///
-    /// SIGINT and SIGQUIT are ignored meanwhile, as shells and `time` do: ^C reaches the program
+    /// Meanwhile SIGINT and SIGQUIT are ignored, as shells and `time` do: ^C reaches the program
     /// (it shares the terminal's process group), and this process survives it to convert the
-    /// snapshots already written.
+    /// snapshots already written. SIGTERM and SIGHUP are passed on to the program, so that
+    /// `kill` of the tool ends the program the same way and still leaves converted snapshots.
     func wait() -> Termination {
-        let oldInterrupt = signal(SIGINT, SIG_IGN)
-        let oldQuit = signal(SIGQUIT, SIG_IGN)
+        programForSignals = pid
+        let forward: @convention(c) (Int32) -> Void = { signal in kill(programForSignals, signal) }
+        let previous = [
+            (SIGINT, signal(SIGINT, SIG_IGN)), (SIGQUIT, signal(SIGQUIT, SIG_IGN)),
+            (SIGTERM, signal(SIGTERM, forward)), (SIGHUP, signal(SIGHUP, forward)),
+        ]
         defer {
-            signal(SIGINT, oldInterrupt)
-            signal(SIGQUIT, oldQuit)
+            for (number, handler) in previous { signal(number, handler) }
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
@@ -119,6 +110,10 @@ struct ChildProcess {
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
     }
 }
+
+/// The program `ChildProcess.wait()` waits for, read by its signal handler: a C function
+/// pointer cannot capture it. Written before the handler is installed, and only then.
+nonisolated(unsafe) private var programForSignals: pid_t = 0
 
 /// The name of a Linux signal, as `kill -l` prints it with the SIG prefix.
 func signalName(_ number: Int32) -> String {

@@ -18,8 +18,8 @@ struct OutputFiles {
     /// FILE, as the user wrote it.
     let path: String
 
-    /// The directory holding the family, for listing.
-    private var directory: String {
+    /// The directory holding the family.
+    var directory: String {
         let url = URL(fileURLWithPath: path)
         return url.deletingLastPathComponent().path
     }

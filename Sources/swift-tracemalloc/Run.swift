@@ -20,7 +20,7 @@ struct Run: ParsableCommand {
             has ended, so do not rebuild it meanwhile.
 
             Example:
-              swift build -c release -Xswiftc -g
+              swift build -c release
               swift-tracemalloc run -o app.tm --interval 1 -- .build/release/app in.txt
               swift-tracemalloc top app.tm.3
 
@@ -85,6 +85,9 @@ struct Run: ParsableCommand {
         }
         let preload = try Self.preloadLibrary(environment: environment)
         let files = OutputFiles(path: output ?? URL(fileURLWithPath: arguments[0]).lastPathComponent + ".tm")
+        guard access(files.directory, W_OK | X_OK) == 0 else {
+            throw ValidationError("cannot write snapshots in \(files.directory): \(String(cString: strerror(errno)))")
+        }
         for member in files.existingMembers() {
             try? FileManager.default.removeItem(atPath: files.path(of: member))
         }

@@ -192,6 +192,7 @@ func keptSizes(_ result: ToolProcess.Result) -> [Int] {
         (["run", "--nframe", "0", "--", "true"], "--nframe"),
         (["run", "--interval", "0", "--", "true"], "--interval"),
         (["run"], "program"),
+        (["run", "--output", "/nonexistent/dir/x.tm", "--", "true"], "/nonexistent/dir"),
         (["frobnicate"], "frobnicate"),
     ]
     for (arguments, mention) in cases {

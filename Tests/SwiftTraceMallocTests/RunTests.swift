@@ -226,11 +226,9 @@ struct FakeTracer {
     static let libm = ["/lib/x86_64-linux-gnu/libm.so.6", "/lib/aarch64-linux-gnu/libm.so.6", "/lib64/libm.so.6"]
         .first { FileManager.default.fileExists(atPath: $0) }!
 
-    /// Runs `swift-tracemalloc run OPTIONS -- sh tracer.sh` with `script` as tracer.sh.
-    ///
-    /// The script may call `own FILE` to write the template as this process's own raw file
-    /// (its pid patched in, as the tracer writes it).
-    func run(_ options: [String], script: String, environment: [String: String] = [:]) throws -> ToolProcess.Result {
+    /// Writes `script` as tracer.sh, after a function `own FILE` that writes the template as
+    /// this process's own raw file (its pid patched in, as the tracer writes it).
+    func writeScript(_ script: String) throws {
         let own = """
             ulimit -c 0
             own() {
@@ -242,9 +240,17 @@ struct FakeTracer {
 
             """
         try (own + script).write(to: directory.url.appendingPathComponent("tracer.sh"), atomically: true, encoding: .utf8)
+    }
+
+    /// The environment that makes `run` preload libm rather than the tracer.
+    var environment: [String: String] { ["SWIFTTRACEMALLOC_PRELOAD": Self.libm] }
+
+    /// Runs `swift-tracemalloc run OPTIONS -- sh tracer.sh` with `script` as tracer.sh.
+    func run(_ options: [String], script: String, environment: [String: String] = [:]) throws -> ToolProcess.Result {
+        try writeScript(script)
         return try ToolProcess.run(
             ["run"] + options + ["--", "sh", "tracer.sh"], in: directory.url,
-            environment: environment.merging(["SWIFTTRACEMALLOC_PRELOAD": Self.libm]) { $1 })
+            environment: environment.merging(self.environment) { $1 })
     }
 
     /// The files whose name starts with `prefix`, sorted.
@@ -318,4 +324,42 @@ struct FakeTracer {
     #expect(run.status == 137)
     #expect(run.errorLines.last == "swift-tracemalloc: sh was killed by SIGKILL; it wrote no snapshot", "\(run.stderr)")
     #expect(try tracer.files("early.tm").isEmpty)
+}
+
+@Test func runPassesSIGTERMOnToTheProgramAndStillConvertsItsSnapshots() throws {
+    let tracer = try FakeTracer()
+    let directory = tracer.directory
+    try tracer.writeScript("""
+        own "$SWIFTTRACEMALLOC_OUTPUT.1.raw.tmp"
+        mv "$SWIFTTRACEMALLOC_OUTPUT.1.raw.tmp" "$SWIFTTRACEMALLOC_OUTPUT.1.raw"
+        exec sleep 30
+        """)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ToolProcess.tool)
+    process.arguments = ["run", "--output", "term.tm", "--", "sh", "tracer.sh"]
+    process.currentDirectoryURL = directory.url
+    process.environment = ProcessInfo.processInfo.environment.merging(tracer.environment) { $1 }
+    let errors = Pipe()
+    process.standardError = errors
+    // Test threads block SIGTERM (libdispatch workers block signals) and children inherit the
+    // mask: unblock it while spawning, as a shell would have it.
+    var terminate = sigset_t()
+    var mask = sigset_t()
+    sigemptyset(&terminate)
+    sigaddset(&terminate, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &terminate, &mask)
+    try process.run()
+    pthread_sigmask(SIG_SETMASK, &mask, nil)
+    let deadline = Date().addingTimeInterval(10)
+    while !FileManager.default.fileExists(atPath: directory.path("term.tm.1.raw")) && Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    Thread.sleep(forTimeInterval: 0.1)  // let `exec sleep` happen
+    process.terminate()
+    let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+
+    #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(stderr)")
+    #expect(stderr.hasSuffix("swift-tracemalloc: sh was killed by SIGTERM; last snapshot: term.tm.1\n"), "\(stderr)")
+    #expect(try tracer.files("term.tm") == ["term.tm.1"])
 }
