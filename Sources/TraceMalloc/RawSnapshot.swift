@@ -56,8 +56,11 @@ package struct RawSnapshot: Sendable {
 
     /// A live block: its domain, size and the index of its stack in `stacks`.
     package struct Record: Hashable, Sendable {
+        /// The address space of the block: 0 is the malloc heap.
         package var domain: UInt32
+        /// The index in `stacks` of where the block was allocated.
         package var stack: Int
+        /// The size of the block in bytes.
         package var size: Int
 
         package init(domain: UInt32, stack: Int, size: Int) {

@@ -117,7 +117,7 @@ struct Run: ParsableCommand {
     private func tracerEnvironment(_ base: [String: String], preload: String, output: String) -> [String: String] {
         var environment = base.filter { !$0.key.hasPrefix("SWIFTTRACEMALLOC") }
         // First, so that its malloc interposes before any other preloaded allocator's.
-        environment["LD_PRELOAD"] = [preload, base["LD_PRELOAD"]].compactMap { $0 }.joined(separator: ":")
+        environment["LD_PRELOAD"] = [preload, base["LD_PRELOAD"] ?? ""].filter { !$0.isEmpty }.joined(separator: ":")
         environment["SWIFTTRACEMALLOC"] = String(nframe)
         environment["SWIFTTRACEMALLOC_OUTPUT"] = URL(fileURLWithPath: output).standardizedFileURL.path
         if let interval {
