@@ -33,7 +33,8 @@ private func damaged(_ bytes: [UInt8], in range: Range<Int>, using rng: inout Se
     var copy = bytes
     for _ in 0..<Int.random(in: 1...4, using: &rng) {
         let index = Int.random(in: range, using: &rng)
-        var value = Bool.random(using: &rng) ? UInt8.random(in: 0...255, using: &rng) : meaningful.randomElement(using: &rng)!
+        var value = Bool.random(using: &rng)
+            ? UInt8.random(in: 0...255, using: &rng) : meaningful.randomElement(using: &rng)!
         if value == copy[index] { value ^= 0x01 }
         copy[index] = value
     }

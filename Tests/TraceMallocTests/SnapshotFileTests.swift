@@ -45,7 +45,8 @@ struct ExactTrace: Equatable, CustomStringConvertible {
     /// Names spelled in ASCII escapes, so NFC and NFD look different too.
     var description: String {
         func spelled(_ utf8: [UInt8]?) -> String {
-            utf8.map { String(decoding: $0, as: UTF8.self).unicodeScalars.map { $0.escaped(asASCII: true) }.joined() } ?? "nil"
+            guard let utf8 else { return "nil" }
+            return String(decoding: utf8, as: UTF8.self).unicodeScalars.map { $0.escaped(asASCII: true) }.joined()
         }
         let frames = frames.map { "\(spelled($0.filename)):\($0.lineno) \(spelled($0.function)) \(spelled($0.image))" }
         return "(domain \(domain), size \(size), \(frames), totalNframe \(totalNframe.map(String.init) ?? "nil"))"
@@ -82,9 +83,10 @@ func richSnapshot(domains: UInt32 = 300) -> Snapshot {
     let nfc = "caf\u{E9}.swift"
     let nfd = "cafe\u{301}.swift"
     let main = Frame(filename: "/app/Sources/App/main.swift", lineno: 10, function: "main", image: "/app/.build/App")
-    let parse = Frame(filename: "/app/Sources/App/Parser.swift", lineno: 42, function: "App.Parser.parse(_:) -> [Swift.Int]",
-                      image: "/app/.build/App")
-    let parseInlined = Frame(filename: parse.filename, lineno: parse.lineno, function: "App.Parser.next()", image: parse.image)
+    let parse = Frame(filename: "/app/Sources/App/Parser.swift", lineno: 42,
+                      function: "App.Parser.parse(_:) -> [Swift.Int]", image: "/app/.build/App")
+    let parseInlined = Frame(filename: parse.filename, lineno: parse.lineno, function: "App.Parser.next()",
+                             image: parse.image)
     let odd = [
         Frame(filename: nfc, lineno: 1), Frame(filename: nfd, lineno: 1),
         Frame(filename: "", lineno: 0), Frame(filename: "日本語/ファイル.swift", lineno: 7, function: "🙂()"),
@@ -183,7 +185,9 @@ func emptySnapshotRoundTrips(format: SnapshotFormat) throws {
 
 @Test func binaryFileStoresEachStringFrameAndTracebackOnce() throws {
     let frame = Frame(filename: "/a/long/path/to/a/file/that/would/dominate/the/size.swift", lineno: 3, function: "f()")
-    let traces = (0..<10_000).map { Trace(domain: 0, size: $0, traceback: Traceback(frames: [frame, frame], totalNframe: 2)) }
+    let traces = (0..<10_000).map {
+        Trace(domain: 0, size: $0, traceback: Traceback(frames: [frame, frame], totalNframe: 2))
+    }
     let bytes = try makeSnapshot(traces, tracebackLimit: 5).data()
     // 10,000 traces of 3 to 5 bytes each; the path is stored once.
     #expect(bytes.count < 10_000 * 5 + 200)
@@ -202,9 +206,11 @@ func emptySnapshotRoundTrips(format: SnapshotFormat) throws {
 
 @Test func jsonIsWrittenInTheDocumentedSchemaOneTracePerLine() throws {
     let snapshot = makeSnapshot([
-        Trace(domain: 0, size: 64, traceback: Traceback(frames: [Frame(filename: "main.swift", lineno: 10, function: "main")],
-                                                        totalNframe: 3)),
-        Trace(domain: 7, size: 5, traceback: Traceback(frames: [Frame(filename: "/a\"b.swift", lineno: 2, image: "/bin/x")])),
+        Trace(domain: 0, size: 64,
+              traceback: Traceback(frames: [Frame(filename: "main.swift", lineno: 10, function: "main")],
+                                   totalNframe: 3)),
+        Trace(domain: 7, size: 5,
+              traceback: Traceback(frames: [Frame(filename: "/a\"b.swift", lineno: 2, image: "/bin/x")])),
     ], tracebackLimit: 25)
     let json = String(decoding: try snapshot.data(format: .json), as: UTF8.self)
     #expect(json == """
@@ -238,7 +244,8 @@ func emptySnapshotRoundTrips(format: SnapshotFormat) throws {
     // explicit nulls, absent total_nframe, \u escapes with a surrogate pair and a lone surrogate.
     let json = "\u{FEFF}" + """
         {"traces": [
-           {"frames": [{"lineno": 2, "filename": "a\\u00e9\\ud83d\\ude00\\/b.py", "function": null, "extra": [1, {"x": -2.5e3}]},
+           {"frames": [{"lineno": 2, "filename": "a\\u00e9\\ud83d\\ude00\\/b.py", "function": null,
+                        "extra": [1, {"x": -2.5e3}]},
                        {"filename": "\\udcff", "lineno": 0, "image": "lib.so"}],
             "size": 1099511627776, "domain": 4294967295, "comment": "ignored"},
            {"domain": 1, "size": 0, "total_nframe": null, "frames": []}
@@ -301,8 +308,8 @@ func emptySnapshotRoundTrips(format: SnapshotFormat) throws {
 @Test func dumpCutShortByAFullDiskKeepsTheOldFileWhole() throws {
     try withTemporaryDirectory { directory throws in
         let path = directory + "/snap"
-        let old = makeSnapshot([Trace(domain: 0, size: 1, traceback: Traceback(frames: [Frame(filename: "old", lineno: 1)]))],
-                               tracebackLimit: 1)
+        let oldTraceback = Traceback(frames: [Frame(filename: "old", lineno: 1)])
+        let old = Snapshot(traces: [Trace(domain: 0, size: 1, traceback: oldTraceback)], tracebackLimit: 1)
         try old.dump(to: path)
         var rng = SeededGenerator(state: 7)
         let big = randomSnapshot(20_000, using: &rng)
