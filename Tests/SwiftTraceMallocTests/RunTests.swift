@@ -343,15 +343,7 @@ struct FakeTracer {
     process.environment = ProcessInfo.processInfo.environment.merging(tracer.environment) { $1 }
     let errors = Pipe()
     process.standardError = errors
-    // Test threads block SIGTERM (libdispatch workers block signals) and children inherit the
-    // mask: unblock it while spawning, as a shell would have it.
-    var terminate = sigset_t()
-    var mask = sigset_t()
-    sigemptyset(&terminate)
-    sigaddset(&terminate, SIGTERM)
-    pthread_sigmask(SIG_UNBLOCK, &terminate, &mask)
-    try process.run()
-    pthread_sigmask(SIG_SETMASK, &mask, nil)
+    try withShellSignalMask { try process.run() }
     let deadline = Date().addingTimeInterval(10)
     while !FileManager.default.fileExists(atPath: directory.path("term.tm.1.raw")) && Date() < deadline {
         Thread.sleep(forTimeInterval: 0.02)

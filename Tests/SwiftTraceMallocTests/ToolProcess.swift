@@ -64,7 +64,7 @@ enum Command {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
+        try withShellSignalMask { try process.run() }
         process.waitUntilExit()
         let status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
         return ToolProcess.Result(
@@ -87,6 +87,19 @@ enum Command {
         var output: String
         var description: String { "compilation failed: \(output)" }
     }
+}
+
+/// Runs `body`, which starts a process, with no signal blocked, as a shell starts programs.
+///
+/// Test threads are libdispatch workers, which block most signals, and a child inherits its
+/// parent thread's mask: a traced program would otherwise never see SIGTERM or a timer signal.
+func withShellSignalMask<T>(_ body: () throws -> T) rethrows -> T {
+    var none = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+    return try body()
 }
 
 /// A fresh directory for one test, removed when the test ends.
