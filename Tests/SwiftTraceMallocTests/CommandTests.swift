@@ -205,6 +205,13 @@ func keptSizes(_ result: ToolProcess.Result) -> [Int] {
         #expect(!result.stderr.contains("Fatal error"), "\(arguments)")
     }
     #expect(!FileManager.default.fileExists(atPath: directory.path("x.pb")))
+
+    let noTracer = try ToolProcess.run(
+        ["run", "--", "true"], in: directory.url, environment: ["SWIFTTRACEMALLOC_PRELOAD": "/nonexistent/libtracer.so"])
+    #expect(noTracer.status == 2)
+    #expect(noTracer.errorLines == [
+        "swift-tracemalloc: the tracer library /nonexistent/libtracer.so is missing: build it with 'swift build' (product TraceMallocPreload) or set SWIFTTRACEMALLOC_PRELOAD to its path",
+    ])
 }
 
 @Test func everySubcommandHasHelpWithAnExample() throws {
