@@ -1,9 +1,38 @@
 import Glibc
 
+extension Symbolizer {
+    /// Why an image's file cannot be used to symbolise its addresses.
+    struct UnusableImage: Error {
+        var reason: String
+    }
+}
+
 /// GNU build ids, which tell whether the file at an image's path is still the file that was
-/// loaded. A small reader of ELF notes: the `Runtime` module reads ELF files but does not say
+/// loaded. A small reader of ELF notes: neither the `Runtime` module nor llvm-symbolizer says
 /// what a file's build id is.
 extension Symbolizer.Image {
+    /// Checks that the file at `path` is the one the process loaded.
+    ///
+    /// - Throws: `Symbolizer.UnusableImage` if the file cannot be read, its build id is not the
+    ///   recorded one, or the recorded addresses are inconsistent.
+    func checkFile() throws(Symbolizer.UnusableImage) {
+        guard bias <= start, start < end else {
+            throw Symbolizer.UnusableImage(reason: "its recorded load bias and address range do not fit together")
+        }
+        let fileBuildID = try Self.gnuBuildID(ofFileAt: path)
+        if let buildID, buildID != fileBuildID {
+            throw Symbolizer.UnusableImage(reason:
+                "the file's build id is \(Self.hex(fileBuildID)), the process loaded \(Self.hex(buildID))")
+        }
+    }
+
+    private static func hex(_ buildID: [UInt8]?) -> String {
+        guard let buildID else {
+            return "missing"
+        }
+        return buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     /// The GNU build id among the notes of one `PT_NOTE` segment, or nil if none is one.
     ///
     /// - Parameters:

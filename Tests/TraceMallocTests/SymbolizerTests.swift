@@ -48,6 +48,30 @@ private func locations(_ frames: some Sequence<Frame>) -> [String] {
     frames.map { "\($0.filename):\($0.lineno)" }
 }
 
+/// Which reader of debug information a symbolizer uses.
+enum LLVMSymbolizerChoice: CustomStringConvertible {
+    /// The toolchain's llvm-symbolizer, which the tests require.
+    case found
+    /// None: the Runtime module reads the debug information.
+    case none
+
+    var path: String? {
+        get throws {
+            switch self {
+            case .found: try #require(Symbolizer.LLVMSymbolizer.defaultPath, "no llvm-symbolizer found")
+            case .none: nil
+            }
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .found: "llvm-symbolizer"
+        case .none: "Runtime module"
+        }
+    }
+}
+
 private func image(named name: String) throws -> Symbolizer.Image {
     try #require(Symbolizer.currentProcess.images.first { $0.path.hasSuffix("/" + name) })
 }
@@ -107,16 +131,29 @@ private func image(named name: String) throws -> Symbolizer.Image {
     #endif
 }
 
-@Test func libcAddressNamesTheImageWithLineZero() throws {
+/// Whether libc's frames have lines depends on its debug information being installed
+/// (libc6-dbg): llvm-symbolizer finds it by build id.
+@Test func libcAddressResolvesInTheLibcImage() throws {
     let libc = try image(named: "libc.so.6")
 
     let frames = Symbolizer.currentProcess.frames(returnAddress: try addressInLibc())
 
     #expect(frames.count == 1)
     #expect(frames[0].image == libc.path)
-    #expect(frames[0].filename == libc.path)
-    #expect(frames[0].lineno == 0)
     #expect(frames[0].function?.contains("strdup") == true)
+}
+
+@Test(arguments: [LLVMSymbolizerChoice.found, .none])
+func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbolizerChoice) throws {
+    let core = try image(named: "libswiftCore.so")
+    let symbolizer = Symbolizer(images: [core], llvmSymbolizerPath: try choice.path)
+    let symbol = try #require(dlsym(dlopen(nil, RTLD_NOW), "swift_retain"))
+
+    let frames = symbolizer.frames(returnAddress: UInt(bitPattern: symbol) + 1)
+
+    #expect(locations(frames) == ["\(core.path):0"])
+    #expect(frames.map(\.function) == ["swift_retain"])
+    #expect(frames.map(\.image) == [core.path])
 }
 
 @Test func runtimeFramesAboveTheCallersCodeAreDropped() throws {
@@ -140,6 +177,37 @@ private func image(named name: String) throws -> Symbolizer.Image {
 
     #expect(traceback.frames.map(\.image) == [try image(named: "libc.so.6").path])
     #expect(traceback.totalNframe == 1)
+}
+
+/// libbz2 is stripped to its dynamic symbols: the frame names the image, with line 0.
+@Test func libraryLoadedAfterTheFirstLookUpIsFound() throws {
+    _ = Symbolizer.currentProcess.frames(returnAddress: try addressInLibc())
+    try #require(dlopen("libbz2.so.1.0", RTLD_NOW | RTLD_NOLOAD) == nil, "libbz2 is already loaded")
+    let library = try #require(dlopen("libbz2.so.1.0", RTLD_NOW))
+    let symbol = try #require(dlsym(library, "BZ2_bzCompress"))
+
+    let frames = Symbolizer.currentProcess.frames(returnAddress: UInt(bitPattern: symbol) + 1)
+
+    let path = try #require(frames.first?.image)
+    #expect(path.hasSuffix("/libbz2.so.1.0"))
+    #expect(locations(frames) == ["\(path):0"])
+}
+
+@Test func concurrentLookUpsAgree() async throws {
+    let capture = try captureStack()
+    let symbolizer = Symbolizer(images: Symbolizer.currentProcess.images)
+
+    let results = await withTaskGroup(of: [String].self) { group in
+        for _ in 0..<8 {
+            group.addTask {
+                locations(capture.addresses.flatMap { symbolizer.frames(returnAddress: $0) })
+            }
+        }
+        return await group.reduce(into: []) { $0.append($1) }
+    }
+
+    #expect(Set(results).count == 1)
+    #expect(results.first?.first == "\(#filePath):\(capture.line)")
 }
 
 @Test func emptyStackIsTheUnknownFrame() {
@@ -219,6 +287,61 @@ private func image(named name: String) throws -> Symbolizer.Image {
     #expect(offline.warnings.isEmpty)
 }
 
+@Test func runtimeModuleAndLLVMSymbolizerAgreeOnThisFile() throws {
+    let capture = try captureStack()
+    let images = Symbolizer.currentProcess.images
+    let llvm = Symbolizer(images: images, llvmSymbolizerPath: try LLVMSymbolizerChoice.found.path)
+    let runtime = Symbolizer(images: images, llvmSymbolizerPath: nil)
+
+    for address in capture.addresses.prefix(2) {
+        let fromLLVM = llvm.frames(returnAddress: address)
+        let fromRuntime = runtime.frames(returnAddress: address)
+        #expect(locations(fromLLVM) == locations(fromRuntime))
+        #expect(fromLLVM.map(\.function) == fromRuntime.map(\.function))
+    }
+    #expect(locations(runtime.frames(returnAddress: capture.addresses[0])) == ["\(#filePath):\(capture.line)"])
+}
+
+@Test func llvmSymbolizerThatCannotRunFallsBackToTheRuntimeModuleWithOneWarning() throws {
+    let capture = try captureStack()
+    let broken = "/nonexistent/llvm-symbolizer"
+    let symbolizer = Symbolizer(images: Symbolizer.currentProcess.images, llvmSymbolizerPath: broken)
+
+    let frames = capture.addresses.prefix(2).map { symbolizer.frames(returnAddress: $0) }
+
+    #expect(locations(frames[0]) == ["\(#filePath):\(capture.line)"])
+    #expect(frames[1].first?.filename == #filePath)
+    #expect(symbolizer.warnings.count == 1)
+    #expect(symbolizer.warnings.first?.contains(broken) == true)
+}
+
+@Test func llvmSymbolizerAnswersAreParsedFrameByFrame() {
+    let answer = """
+        $s3app6helperyyF
+        /work/app/Sources/app/a:b.swift:12:7
+        $s3app4mainyyF
+        /work/app/Sources/app/main.swift:3:1
+        ??
+        ??:0:0
+        $sSS12_createEmptyySSFZ
+        Swift.o:0:0
+        $sSa6appendyyxnF
+        /<compiler-generated>:0:0
+
+        """
+
+    let frames = Symbolizer.LLVMSymbolizer.parse(Array(answer.utf8)[...])
+
+    #expect(frames == [
+        .init(rawName: "$s3app6helperyyF", file: "/work/app/Sources/app/a:b.swift", line: 12),
+        .init(rawName: "$s3app4mainyyF", file: "/work/app/Sources/app/main.swift", line: 3),
+        .init(rawName: nil, file: nil, line: 0),
+        .init(rawName: "$sSS12_createEmptyySSFZ", file: nil, line: 0),
+        .init(rawName: "$sSa6appendyyxnF", file: "/<compiler-generated>", line: 0),
+    ])
+    #expect(Symbolizer.LLVMSymbolizer.parse([]) == [.init(rawName: nil, file: nil, line: 0)])
+}
+
 @Test func offlineImageWithAnotherBuildIDGivesUnknownFramesAndOneWarning() throws {
     let capture = try captureStack()
     var program = try #require(Symbolizer.currentProcess.images.first { $0.contains(capture.addresses[0]) })
@@ -274,16 +397,41 @@ private func copyFile(from source: String, to destination: String) throws {
     }
 }
 
+/// Addresses spread over `image`, one per `count`th of it.
+private func addresses(spreadOver image: Symbolizer.Image, count: Int) -> [UInt] {
+    let stride = (image.end - image.start) / UInt(count)
+    return (0..<UInt(count)).map { image.start + 1 + $0 * stride }
+}
+
+/// This test binary holds the debug information of the package and its dependencies, some
+/// megabytes: the Runtime module takes milliseconds an address there, llvm-symbolizer not.
+@Test func tenThousandUniqueAddressesOfADebugBinarySymboliseInUnderASecond() throws {
+    let capture = try captureStack()
+    let program = try #require(Symbolizer.currentProcess.images.first { $0.contains(capture.addresses[0]) })
+    let symbolizer = Symbolizer(images: [program], llvmSymbolizerPath: try LLVMSymbolizerChoice.found.path)
+    var withLines = 0
+
+    let duration = ContinuousClock().measure {
+        for frames in symbolizer.frames(returnAddresses: addresses(spreadOver: program, count: 10_000))
+        where frames[0].lineno > 0 {
+            withLines += 1
+        }
+    }
+
+    #expect(duration < .seconds(1), "10,000 addresses took \(duration)")
+    #expect(withLines > 1_000)
+    #expect(symbolizer.warnings.isEmpty)
+}
+
 @Test func tenThousandUniqueAddressesSymboliseInUnderASecondAndThenHitTheCache() throws {
     let core = try image(named: "libswiftCore.so")
     let symbolizer = Symbolizer(images: [core])
-    let stride = (core.end - core.start) / 10_000
-    let addresses = (0..<10_000).map { core.start + 1 + UInt($0) * stride }
+    let addresses = addresses(spreadOver: core, count: 10_000)
     let clock = ContinuousClock()
     var named = 0
 
     let cold = clock.measure {
-        for address in addresses where symbolizer.frames(returnAddress: address)[0].function != nil {
+        for frames in symbolizer.frames(returnAddresses: addresses) where frames[0].function != nil {
             named += 1
         }
     }
@@ -293,8 +441,7 @@ private func copyFile(from source: String, to destination: String) throws {
         }
     }
 
-    print("TIMING cold", cold, "warm", warm, "named", named)
-    #expect(cold < .seconds(1))
-    #expect(warm < cold / 5)
+    #expect(cold < .seconds(1), "first look-ups took \(cold)")
+    #expect(warm < cold / 5, "cache hits took \(warm), first look-ups \(cold)")
     #expect(named > 5_000)
 }
