@@ -54,12 +54,14 @@ extension Symbolizer {
         /// The llvm-symbolizer of the toolchain whose Swift runtime this process loaded, or else
         /// the first one on `PATH`; nil if there is none.
         static let defaultPath: String? = {
-            // libswiftCore.so lives in <toolchain>/usr/lib/swift/linux; the tools in <toolchain>/usr/bin.
+            // <toolchain>/usr/lib/swift/linux/libswiftCore.so, <toolchain>/usr/bin/llvm-symbolizer
             let runtimeLibrary = "/lib/swift/linux/libswiftCore.so"
             let toolchain = Image.loadedInCurrentProcess()
                 .first { $0.path.hasSuffix(runtimeLibrary) }
                 .map { String($0.path.dropLast(runtimeLibrary.count)) + "/bin" }
-            let searchPath = getenv("PATH").map { String(cString: $0).split(separator: ":").map(String.init) } ?? []
+            let searchPath =
+                getenv("PATH").map { String(cString: $0).split(separator: ":").map(String.init) }
+                ?? []
             return ([toolchain].compactMap { $0 } + searchPath)
                 .map { $0 + "/llvm-symbolizer" }
                 .first { access($0, X_OK) == 0 }
@@ -72,7 +74,9 @@ extension Symbolizer {
         /// - Returns: At least one frame per request; nil for a file whose path cannot be
         ///   named to llvm-symbolizer.
         /// - Throws: `Failure` when llvm-symbolizer cannot be started or stops answering.
-        func frames(of requests: [(file: String, address: UInt)]) throws(Failure) -> [[SourceFrame]?] {
+        func frames(
+            of requests: [(file: String, address: UInt)]
+        ) throws(Failure) -> [[SourceFrame]?] {
             if let inherited = process, inherited.owner != getpid() {
                 close(inherited.socket)  // a forked child's copy: the parent's child is not ours
                 process = nil
@@ -88,11 +92,13 @@ extension Symbolizer {
                 if quotedFiles[request.file] == nil {
                     let file = Array(request.file.utf8)
                     // The quotes end the path and the newline the request: neither may be in it.
-                    quotedFiles[request.file] = file.contains { $0 == 0x22 || $0 == 0x0a }
+                    quotedFiles[request.file] =
+                        file.contains { $0 == 0x22 || $0 == 0x0a }
                         ? .some(nil) : [0x22] + file + Array("\" 0x".utf8)
                 }
                 if let quoted = quotedFiles[request.file]! {
-                    lines.append((index, quoted + Array(String(request.address, radix: 16).utf8) + [0x0a]))
+                    lines.append(
+                        (index, quoted + Array(String(request.address, radix: 16).utf8) + [0x0a]))
                 }
             }
             var answers = [[SourceFrame]?](repeating: nil, count: requests.count)
@@ -104,7 +110,9 @@ extension Symbolizer {
                     // be read.
                     var batchEnd = batchStart + 1
                     var bytes = lines[batchStart].line.count
-                    while batchEnd < lines.count, bytes + lines[batchEnd].line.count <= Self.batchBytes {
+                    while batchEnd < lines.count,
+                        bytes + lines[batchEnd].line.count <= Self.batchBytes
+                    {
                         bytes += lines[batchEnd].line.count
                         batchEnd += 1
                     }
@@ -127,8 +135,10 @@ extension Symbolizer {
 
         private func start() throws(Failure) {
             var ends: [Int32] = [-1, -1]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
-                throw Failure(reason: "cannot create a socket (\(String(cString: strerror(errno))))")
+            let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            guard socketpair(AF_UNIX, type, 0, &ends) == 0 else {
+                throw Failure(
+                    reason: "cannot create a socket (\(String(cString: strerror(errno))))")
             }
             defer { close(ends[1]) }
             var actions = posix_spawn_file_actions_t()
@@ -175,7 +185,8 @@ extension Symbolizer {
                     continue
                 }
                 guard sent > 0 else {
-                    throw Failure(reason: "\(path) stopped reading (\(String(cString: strerror(errno))))")
+                    throw Failure(
+                        reason: "\(path) stopped reading (\(String(cString: strerror(errno))))")
                 }
                 bytes = bytes.dropFirst(sent)
             }
@@ -187,6 +198,7 @@ extension Symbolizer {
             guard let socket = process?.socket else {
                 throw Failure(reason: "\(path) is not running")
             }
+            var chunk = [UInt8](repeating: 0, count: 1 << 14)
             var received: [UInt8] = []
             var answers: [ArraySlice<UInt8>] = []
             var answerStart = 0
@@ -210,14 +222,12 @@ extension Symbolizer {
                     continue
                 }
                 guard polled > 0 else {
-                    throw Failure(reason: "\(path) did not answer within \(Self.timeoutMilliseconds / 1000) s")
+                    throw Failure(
+                        reason: "\(path) did not answer within \(Self.timeoutMilliseconds / 1000) s"
+                    )
                 }
-                let length = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 14) { buffer in
-                    let length = recv(socket, buffer.baseAddress, buffer.count, 0)
-                    if length > 0 {
-                        received += buffer[..<length]
-                    }
-                    return length
+                let length = chunk.withUnsafeMutableBytes {
+                    recv(socket, $0.baseAddress, $0.count, 0)
                 }
                 if length < 0 && errno == EINTR {
                     continue
@@ -225,6 +235,7 @@ extension Symbolizer {
                 guard length > 0 else {
                     throw Failure(reason: "\(path) stopped answering")
                 }
+                received += chunk[..<length]
             }
         }
 
@@ -261,8 +272,10 @@ extension Symbolizer {
                     }
                     let file = string(location.lowerBound..<lineColon)
                     let line = Int(string(lineColon + 1..<columnColon)) ?? 0
-                    let hasSource = file != "??" && !file.isEmpty && (line > 0 || file.utf8.contains(0x2f))
-                    return SourceFrame(rawName: rawName, file: hasSource ? file : nil, line: hasSource ? line : 0)
+                    let hasSource =
+                        file != "??" && !file.isEmpty && (line > 0 || file.utf8.contains(0x2f))
+                    return SourceFrame(
+                        rawName: rawName, file: hasSource ? file : nil, line: hasSource ? line : 0)
                 }
             }
         }

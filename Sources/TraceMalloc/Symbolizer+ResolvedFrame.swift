@@ -20,12 +20,15 @@ extension Symbolizer {
             verdicts: inout Verdicts
         ) {
             if let sourcePath, !sourcePath.isEmpty {
-                frame = Frame(filename: Self.filename(sourcePath), lineno: line, function: function, image: image)
+                frame = Frame(
+                    filename: Self.filename(sourcePath), lineno: line, function: function,
+                    image: image)
             } else {
                 // No line information: name the image, as CPython names `<unknown>` with line 0.
                 frame = Frame(filename: image, lineno: 0, function: function, image: image)
             }
-            isMachinery = verdicts.isRuntimeImage(image)
+            isMachinery =
+                verdicts.isRuntimeImage(image)
                 || sourcePath.map { line == 0 || verdicts.isMachinerySource($0) } ?? false
                 || rawName.map(Self.isTracerSymbol) ?? false
         }
@@ -34,8 +37,8 @@ extension Symbolizer {
         init(rawName: String?, function: String?, sourcePath: String?, line: Int, image: String) {
             var verdicts = Verdicts()
             self.init(
-                rawName: rawName, function: function, sourcePath: sourcePath, line: line, image: image,
-                verdicts: &verdicts)
+                rawName: rawName, function: function, sourcePath: sourcePath, line: line,
+                image: image, verdicts: &verdicts)
         }
 
         /// Whether images and source files are the machinery's, remembered: a snapshot has
@@ -87,7 +90,9 @@ extension Symbolizer {
         /// The C core will export `tm_image_is_runtime(path)` with this list, for the preload
         /// tracer; this function then becomes a call to it.
         private static func isRuntimeImage(_ path: String) -> Bool {
-            let name = path.utf8.lastIndex(of: 0x2f).map { path[path.utf8.index(after: $0)...] } ?? path[...]
+            let name =
+                path.utf8.lastIndex(of: 0x2f).map { path[path.utf8.index(after: $0)...] }
+                ?? path[...]
             return runtimeImagePrefixes.contains { name.hasPrefix($0) }
         }
 
@@ -100,18 +105,21 @@ extension Symbolizer {
         ]
 
         /// Whether source in the file at `path` is the machinery's, though compiled into the
-        /// caller's image: code the compiler generated, code inlined from the standard library
-        /// or the core libraries, or the tracer's C core (whose static helpers have no `tm_`
-        /// prefix to recognise them by). Source at line 0 is too, whatever the file: code
-        /// synthesised for a declaration, such as an allocating initializer inlined into its
-        /// caller, whose line is the one to show.
+        /// caller's image: code the compiler generated (a macro's expansion too, whose use is
+        /// the caller's line), code inlined from the standard library or the core libraries,
+        /// or the tracer's C core (whose static helpers have no `tm_` prefix to recognise them
+        /// by). Source at line 0 is too, whatever the file: code synthesised for a declaration,
+        /// such as an allocating initializer inlined into its caller, whose line is the one to
+        /// show.
         private static func isMachinerySource(_ path: String) -> Bool {
-            path.hasSuffix("<compiler-generated>") || librarySourceMarkers.contains { path.contains($0) }
+            path.hasSuffix("<compiler-generated>")
+                || machinerySourceMarkers.contains { path.contains($0) }
         }
 
-        private static let librarySourceMarkers = [
-            "/swift/stdlib/", "/usr/lib/swift/", "/swift-corelibs-foundation/",
-            "/swift-foundation/", "/swift-corelibs-libdispatch/", "Sources/CTraceMalloc/",
+        private static let machinerySourceMarkers = [
+            "/swift-generated-sources/@__swiftmacro_", "/swift/stdlib/", "/usr/lib/swift/",
+            "/swift-corelibs-foundation/", "/swift-foundation/", "/swift-corelibs-libdispatch/",
+            "Sources/CTraceMalloc/",
         ]
 
         /// Whether `rawName` is a function of the tracer: its Swift module (mangled

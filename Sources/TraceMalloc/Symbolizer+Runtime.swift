@@ -7,7 +7,10 @@ extension Symbolizer {
     enum RuntimeModule {
         /// The frames at `returnAddress` in `image`, most recent (innermost inlined) first.
         static func frames(returnAddress: UInt, in image: Image) -> [ResolvedFrame] {
-            let noSymbol = [ResolvedFrame(rawName: nil, function: nil, sourcePath: nil, line: 0, image: image.path)]
+            let noSymbol = [
+                ResolvedFrame(
+                    rawName: nil, function: nil, sourcePath: nil, line: 0, image: image.path)
+            ]
             guard let map = imageMap(of: image) else {
                 return noSymbol
             }

@@ -55,7 +55,8 @@ final class Symbolizer: Sendable {
     ///   - llvmSymbolizerPath: The llvm-symbolizer to run, or nil to read debug information
     ///     with the `Runtime` module.
     convenience init(images: [Image], llvmSymbolizerPath: String? = LLVMSymbolizer.defaultPath) {
-        self.init(images: images, followsCurrentProcess: false, llvmSymbolizerPath: llvmSymbolizerPath)
+        self.init(
+            images: images, followsCurrentProcess: false, llvmSymbolizerPath: llvmSymbolizerPath)
     }
 
     private init(images: [Image], followsCurrentProcess: Bool, llvmSymbolizerPath: String?) {
@@ -131,7 +132,8 @@ final class Symbolizer: Sendable {
         keepingRuntimeFrames: Bool = false
     ) -> Traceback {
         precondition(limit >= 1, "a traceback keeps at least one frame")
-        precondition(totalDepth >= returnAddresses.count, "the stack is deeper than its captured part")
+        precondition(
+            totalDepth >= returnAddresses.count, "the stack is deeper than its captured part")
         var frames = resolved(returnAddresses: Array(returnAddresses)).joined().map { $0 }
         if !keepingRuntimeFrames, let callersFrame = frames.firstIndex(where: { !$0.isMachinery }) {
             frames.removeFirst(callersFrame)
@@ -186,12 +188,16 @@ final class Symbolizer: Sendable {
 
     /// The frames at each return address in its image, whose file was checked: from
     /// llvm-symbolizer, or from the `Runtime` module when it cannot answer.
-    private func symbolicate(_ addresses: [(returnAddress: UInt, image: Image)]) -> [UInt: [ResolvedFrame]] {
+    private func symbolicate(
+        _ addresses: [(returnAddress: UInt, image: Image)]
+    ) -> [UInt: [ResolvedFrame]] {
         guard !addresses.isEmpty else {
             return [:]
         }
         // The call instruction, in the file's address space.
-        let requests = addresses.map { (file: $0.image.path, address: $0.returnAddress - 1 - $0.image.bias) }
+        let requests = addresses.map {
+            (file: $0.image.path, address: $0.returnAddress - 1 - $0.image.bias)
+        }
         let answers = llvmSymbolizer.withLock { llvmSymbolizer in
             askLLVMSymbolizer(&llvmSymbolizer, requests)
         }
@@ -199,7 +205,8 @@ final class Symbolizer: Sendable {
         var verdicts = ResolvedFrame.Verdicts()
         for (index, (returnAddress, image)) in addresses.enumerated() {
             guard let sourceFrames = answers?[index] else {
-                frames[returnAddress] = RuntimeModule.frames(returnAddress: returnAddress, in: image)
+                frames[returnAddress] = RuntimeModule.frames(
+                    returnAddress: returnAddress, in: image)
                 continue
             }
             frames[returnAddress] = sourceFrames.map { frame in
@@ -231,7 +238,8 @@ final class Symbolizer: Sendable {
             llvmSymbolizer = nil
             state.withLock {
                 $0.warnings.append(
-                    "\(running.path): \(error.reason); the Runtime module reads debug information from now on, more slowly")
+                    "\(running.path): \(error.reason); the Runtime module reads debug information "
+                        + "from now on, more slowly")
             }
             return nil
         }

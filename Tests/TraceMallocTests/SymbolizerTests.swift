@@ -31,10 +31,10 @@ private func inlinedCapture() throws -> (addresses: [UInt], line: Int) {
 }
 
 @inline(never)
-private func callerOfInlinedCapture() throws -> (addresses: [UInt], helperLine: Int, callerLine: Int) {
-    let callerLine = #line + 1
+private func callerOfInlinedCapture() throws -> (addresses: [UInt], helperLine: Int, line: Int) {
+    let line = #line + 1
     let capture = try inlinedCapture()
-    return (capture.addresses, capture.line, callerLine)
+    return (capture.addresses, capture.line, line)
 }
 
 /// A return address just after the first byte of libc's `strdup`: looking it up finds `strdup`.
@@ -57,10 +57,11 @@ enum LLVMSymbolizerChoice: CustomStringConvertible {
 
     var path: String? {
         get throws {
-            switch self {
-            case .found: try #require(Symbolizer.LLVMSymbolizer.defaultPath, "no llvm-symbolizer found")
-            case .none: nil
+            guard self == .found else {
+                return nil
             }
+            let path: String = try #require(Symbolizer.LLVMSymbolizer.defaultPath, "none found")
+            return path
         }
     }
 
@@ -76,16 +77,23 @@ private func image(named name: String) throws -> Symbolizer.Image {
     try #require(Symbolizer.currentProcess.images.first { $0.path.hasSuffix("/" + name) })
 }
 
+/// The image of this test program, which holds `address`.
+private func image(holding address: UInt) throws -> Symbolizer.Image {
+    try #require(Symbolizer.currentProcess.images.first { $0.contains(address) })
+}
+
 @Test func returnAddressResolvesToThisFileLineAndDemangledFunction() throws {
     let capture = try captureStack()
 
-    let frame = try #require(Symbolizer.currentProcess.frames(returnAddress: capture.addresses[0]).first)
+    let frames = Symbolizer.currentProcess.frames(returnAddress: capture.addresses[0])
+
+    let frame = try #require(frames.first)
 
     #expect(frame.filename == #filePath)
     #expect(frame.lineno == capture.line)
     #expect(frame.function?.contains("captureStack()") == true)
     #expect(frame.function?.hasPrefix("$s") == false)
-    #expect(frame.image == Symbolizer.currentProcess.images.first { $0.contains(capture.addresses[0]) }?.path)
+    #expect(frame.image == (try image(holding: capture.addresses[0])).path)
 }
 
 @Test func tracebackIsOldestFirstAndKeepsTheLimitMostRecentFrames() throws {
@@ -97,7 +105,7 @@ private func image(named name: String) throws -> Symbolizer.Image {
 
     #expect(traceback.frames.map(\.filename) == [#filePath, #filePath])
     #expect(traceback.frames.map(\.lineno) == [callerLine, capture.line])
-    let allFrames = capture.addresses.flatMap { Symbolizer.currentProcess.frames(returnAddress: $0) }
+    let allFrames = Symbolizer.currentProcess.frames(returnAddresses: capture.addresses).joined()
     #expect(traceback.totalNframe == allFrames.count)
 }
 
@@ -117,17 +125,17 @@ private func image(named name: String) throws -> Symbolizer.Image {
 /// address. Optimised builds (`swift test -c release`) inline it, and the one return address
 /// must then expand into the helper's frame and the caller's.
 @Test func inlinedCallsBecomeFramesOfTheirOwn() throws {
-    let capture = try callerOfInlinedCapture()
+    let (addresses, helperLine, callerLine) = try callerOfInlinedCapture()
 
     let traceback = Symbolizer.currentProcess.traceback(
-        returnAddresses: capture.addresses, totalDepth: capture.addresses.count, limit: 2)
+        returnAddresses: addresses, totalDepth: addresses.count, limit: 2)
 
-    #expect(traceback.frames.map(\.lineno) == [capture.callerLine, capture.helperLine])
+    #expect(traceback.frames.map(\.lineno) == [callerLine, helperLine])
     #expect(traceback.frames.last?.function?.contains("inlinedCapture()") == true)
     #expect(traceback.frames.first?.function?.contains("callerOfInlinedCapture()") == true)
     #if !DEBUG
-    let frames = Symbolizer.currentProcess.frames(returnAddress: capture.addresses[0])
-    #expect(frames.map(\.lineno) == [capture.helperLine, capture.callerLine])
+    let frames = Symbolizer.currentProcess.frames(returnAddress: addresses[0])
+    #expect(frames.map(\.lineno) == [helperLine, callerLine])
     #endif
 }
 
@@ -211,7 +219,8 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
 }
 
 @Test func emptyStackIsTheUnknownFrame() {
-    let traceback = Symbolizer.currentProcess.traceback(returnAddresses: [UInt](), totalDepth: 0, limit: 5)
+    let traceback = Symbolizer.currentProcess.traceback(
+        returnAddresses: [UInt](), totalDepth: 0, limit: 5)
 
     #expect(locations(traceback.frames) == ["<unknown>:0"])
     #expect(traceback.totalNframe == 1)
@@ -226,23 +235,28 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
 }
 
 @Test func machineryIsRecognisedByImageSourceAndSymbol() {
-    func isMachinery(_ rawName: String?, _ sourcePath: String?, _ line: Int, _ image: String) -> Bool {
+    let program = "/work/app/.build/debug/app"
+    func isMachinery(_ rawName: String?, _ source: String?, _ line: Int, _ image: String = program)
+        -> Bool {
         Symbolizer.ResolvedFrame(
-            rawName: rawName, function: nil, sourcePath: sourcePath, line: line, image: image
+            rawName: rawName, function: nil, sourcePath: source, line: line, image: image
         ).isMachinery
     }
-    let program = "/work/app/.build/debug/app"
+    let libswiftCore = "/opt/swift/usr/lib/swift/linux/libswiftCore.so"
+    let app = "/work/app/Sources/app"
 
-    #expect(isMachinery("swift_allocObject", nil, 0, "/opt/swift/usr/lib/swift/linux/libswiftCore.so"))
+    #expect(isMachinery("swift_allocObject", nil, 0, libswiftCore))
     #expect(isMachinery("malloc", nil, 0, "/usr/lib/x86_64-linux-gnu/libc.so.6"))
-    #expect(isMachinery("malloc", "Sources/CTraceMalloc/hooks.c", 40, program))
-    #expect(isMachinery("record_allocation", "Sources/CTraceMalloc/hooks.c", 80, program))
-    #expect(isMachinery("tm_start", nil, 0, program))
-    #expect(isMachinery("$s11TraceMalloc0aB0O5startyySiKFZ", "/work/Sources/TraceMalloc/TraceMalloc.swift", 9, program))
-    #expect(isMachinery("$sSa6appendyyxnF", "//<compiler-generated>", 0, program))
-    #expect(isMachinery("$s3app4NodeC5valueACSi_tcfC", "/work/app/Sources/app/Node.swift", 0, program))
-    #expect(!isMachinery("$s16TraceMallocTests4mainyyF", "/work/Tests/TraceMallocTests/main.swift", 3, program))
-    #expect(!isMachinery("$s3app4mainyyF", "/work/app/Sources/app/main.swift", 12, program))
+    #expect(isMachinery("malloc", "Sources/CTraceMalloc/hooks.c", 40))
+    #expect(isMachinery("record_allocation", "Sources/CTraceMalloc/hooks.c", 80))
+    #expect(isMachinery("tm_start", nil, 0))
+    #expect(isMachinery("$s11TraceMalloc0aB0O5startyySiKFZ", "/w/Sources/TraceMalloc/T.swift", 9))
+    #expect(isMachinery("$sSa6appendyyxnF", "//<compiler-generated>", 0))
+    let expansion = "/tmp/swift-generated-sources/@__swiftmacro_3app4main1_.swift"
+    #expect(isMachinery("$s3app4mainyyFfA_", expansion, 1))
+    #expect(isMachinery("$s3app4NodeC5valueACSi_tcfC", "\(app)/Node.swift", 0))
+    #expect(!isMachinery("$s16TraceMallocTests4mainyyF", "/work/Tests/TraceMallocTests/m.swift", 3))
+    #expect(!isMachinery("$s3app4mainyyF", "\(app)/main.swift", 12))
     #expect(!isMachinery("compress", nil, 0, "/usr/lib/x86_64-linux-gnu/libz.so.1"))
 }
 
@@ -252,8 +266,8 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
     let withoutSource = Symbolizer.ResolvedFrame(
         rawName: "helper", function: "helper", sourcePath: nil, line: 0, image: image)
     let generated = Symbolizer.ResolvedFrame(
-        rawName: "$sSa6appendyyxnF", function: "Array.append(_:)", sourcePath: "//<compiler-generated>",
-        line: 0, image: image)
+        rawName: "$sSa6appendyyxnF", function: "Array.append(_:)",
+        sourcePath: "//<compiler-generated>", line: 0, image: image)
 
     #expect(locations([withoutSource.frame]) == ["\(image):0"])
     #expect(withoutSource.frame.function == "helper")
@@ -299,13 +313,15 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
         #expect(locations(fromLLVM) == locations(fromRuntime))
         #expect(fromLLVM.map(\.function) == fromRuntime.map(\.function))
     }
-    #expect(locations(runtime.frames(returnAddress: capture.addresses[0])) == ["\(#filePath):\(capture.line)"])
+    let fromRuntime = runtime.frames(returnAddress: capture.addresses[0])
+    #expect(locations(fromRuntime) == ["\(#filePath):\(capture.line)"])
 }
 
 @Test func llvmSymbolizerThatCannotRunFallsBackToTheRuntimeModuleWithOneWarning() throws {
     let capture = try captureStack()
     let broken = "/nonexistent/llvm-symbolizer"
-    let symbolizer = Symbolizer(images: Symbolizer.currentProcess.images, llvmSymbolizerPath: broken)
+    let symbolizer = Symbolizer(
+        images: Symbolizer.currentProcess.images, llvmSymbolizerPath: broken)
 
     let frames = capture.addresses.prefix(2).map { symbolizer.frames(returnAddress: $0) }
 
@@ -344,7 +360,7 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
 
 @Test func offlineImageWithAnotherBuildIDGivesUnknownFramesAndOneWarning() throws {
     let capture = try captureStack()
-    var program = try #require(Symbolizer.currentProcess.images.first { $0.contains(capture.addresses[0]) })
+    var program = try image(holding: capture.addresses[0])
     program.buildID = program.buildID.map { $0.map { ~$0 } } ?? [0x42]
     let offline = Symbolizer(images: [program])
 
@@ -407,13 +423,14 @@ private func addresses(spreadOver image: Symbolizer.Image, count: Int) -> [UInt]
 /// megabytes: the Runtime module takes milliseconds an address there, llvm-symbolizer not.
 @Test func tenThousandUniqueAddressesOfADebugBinarySymboliseInUnderASecond() throws {
     let capture = try captureStack()
-    let program = try #require(Symbolizer.currentProcess.images.first { $0.contains(capture.addresses[0]) })
-    let symbolizer = Symbolizer(images: [program], llvmSymbolizerPath: try LLVMSymbolizerChoice.found.path)
+    let program = try image(holding: capture.addresses[0])
+    let llvmSymbolizer = try LLVMSymbolizerChoice.found.path
+    let symbolizer = Symbolizer(images: [program], llvmSymbolizerPath: llvmSymbolizer)
+    let addresses = addresses(spreadOver: program, count: 10_000)
     var withLines = 0
 
     let duration = ContinuousClock().measure {
-        for frames in symbolizer.frames(returnAddresses: addresses(spreadOver: program, count: 10_000))
-        where frames[0].lineno > 0 {
+        for frames in symbolizer.frames(returnAddresses: addresses) where frames[0].lineno > 0 {
             withLines += 1
         }
     }
@@ -431,9 +448,8 @@ private func addresses(spreadOver image: Symbolizer.Image, count: Int) -> [UInt]
     var named = 0
 
     let cold = clock.measure {
-        for frames in symbolizer.frames(returnAddresses: addresses) where frames[0].function != nil {
-            named += 1
-        }
+        let resolved = symbolizer.frames(returnAddresses: addresses)
+        named = resolved.filter { $0[0].function != nil }.count
     }
     let warm = clock.measure {
         for address in addresses {
