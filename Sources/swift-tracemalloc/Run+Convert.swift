@@ -35,7 +35,6 @@ extension Run {
         for warning in converter.warnings {
             printError("warning: \(warning)")
         }
-        printError(Self.summary(of: written.map { files.path(of: $0.member) }))
         return written
     }
 
@@ -48,12 +47,11 @@ extension Run {
         return intervals.max { $0.number < $1.number }?.member ?? own.first { $0.suffix == ["peak"] }
     }
 
-    private static func summary(of paths: [String]) -> String {
-        switch paths.count {
-        case 0: "no snapshot was written"
-        case 1...4: "wrote " + paths.joined(separator: ", ")
-        default: "wrote \(paths.count) snapshots: " + paths.prefix(3).joined(separator: ", ") + ", …, " + paths.last!
-        }
+    /// The note listing the snapshots written, shortened when there are many.
+    static func summary(of paths: [String]) -> String {
+        paths.count <= 4
+            ? "wrote " + paths.joined(separator: ", ")
+            : "wrote \(paths.count) snapshots: " + paths.prefix(3).joined(separator: ", ") + ", …, " + paths[paths.count - 1]
     }
 }
 

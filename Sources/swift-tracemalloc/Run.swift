@@ -104,10 +104,18 @@ struct Run: ParsableCommand {
         let termination = child.wait()
 
         let written = convertRawFiles(files)
-        if case .signaled(let signal) = termination {
+        if !written.isEmpty {
+            printError(Self.summary(of: written.map { files.path(of: $0.member) }))
+        }
+        switch termination {
+        case .signaled(let signal):
             let last = Self.lastSnapshot(of: child.pid, in: written).map { "last snapshot: " + files.path(of: $0) }
             let program = URL(fileURLWithPath: arguments[0]).lastPathComponent
             printError("\(program) was killed by \(signalName(signal)); \(last ?? "it wrote no snapshot")")
+        case .exited where written.isEmpty:
+            printError("no snapshot was written (a statically linked program cannot be traced through LD_PRELOAD)")
+        case .exited:
+            break
         }
         throw ExitCode(termination.shellStatus)
     }
