@@ -5,6 +5,13 @@ let package = Package(
     name: "swift-tracemalloc",
     products: [
         .library(name: "TraceMalloc", targets: ["TraceMalloc"]),
+        // The tracer `swift-tracemalloc run` preloads into unmodified programs: the same C core,
+        // as a shared library that needs no Swift runtime.
+        .library(name: "TraceMallocPreload", type: .dynamic, targets: ["CTraceMalloc"]),
+        .executable(name: "swift-tracemalloc", targets: ["swift-tracemalloc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // The tracing core: malloc-family hooks, stack capture and tables. C, because the
@@ -17,9 +24,20 @@ let package = Package(
             name: "TraceMalloc",
             dependencies: ["CTraceMalloc"]
         ),
+        .executableTarget(
+            name: "swift-tracemalloc",
+            dependencies: [
+                "TraceMalloc",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "TraceMallocTests",
             dependencies: ["TraceMalloc"]
+        ),
+        .testTarget(
+            name: "SwiftTraceMallocTests",
+            dependencies: ["swift-tracemalloc"]
         ),
     ]
 )
