@@ -51,7 +51,7 @@ bool tm_image_is_runtime(const char *path) {
         {"libdl", false}, {"libgcc_s", false}, {"libstdc++", false}, {"libswiftCore", false},
         {"libswift_Concurrency", false}, {"libswiftSynchronization", false},
         {"libswift_StringProcessing", false}, {"libswift_RegexParser", false},
-        {"libswiftDispatch", false}, {"libFoundation", true}, {"lib_FoundationICU", false},
+        {"libswiftDispatch", false}, {"libswiftSwiftOnoneSupport", false}, {"libFoundation", true}, {"lib_FoundationICU", false},
         {"libdispatch", false}, {"libBlocksRuntime", false}, {"libTraceMallocPreload", false},
     };
     if (path == NULL) {

@@ -19,6 +19,12 @@
 /* Leading frames in runtime images (malloc's callers inside libswiftCore, libc…) are stored
    uncounted, so that `nframe` counts frames after the symbolizer drops them; at most this many. */
 #define TM_MAX_LEAD 128u
+/* The symbolizer also drops machinery that lives in the caller's own image, which the core
+   cannot recognise without DWARF: allocating initializers, thunks, standard-library generics
+   specialised into the program. A capture keeps this many frames beyond nframe for them
+   (measured: a class instance has one, a release-built Array.init(repeating:count:) three);
+   the symbolizer then keeps nframe. */
+#define TM_MACHINERY_SLACK 8u
 /* A trace packs its size into 40 bits and its traceback id into 24 bits (16-byte table slots). */
 #define TM_SIZE_BITS 40
 #define TM_MAX_SIZE ((UINT64_C(1) << TM_SIZE_BITS) - 1)
@@ -116,8 +122,8 @@ void tm_images_after_fork_child(void) TM_HIDDEN;
 /* ---- stack capture (unwind.c) ------------------------------------------------------------ */
 
 /* A captured stack: return addresses, most recent first. `count` are stored (leading runtime
-   frames, at most TM_MAX_LEAD, then at most nframe more); `total` is the full depth, capped at
-   TM_MAX_NFRAME. */
+   frames, at most TM_MAX_LEAD, then at most nframe + TM_MACHINERY_SLACK more); `total` is the
+   full depth, capped at TM_MAX_NFRAME. */
 struct tm_stack {
     uintptr_t *frames;
     uint32_t capacity;

@@ -214,7 +214,7 @@ static void capture(struct tm_stack *stack, void *frame, unsigned skip, unsigned
 
 /* ---- scratch and interning -------------------------------------------------------------- */
 
-/* Captures deeper than the stack buffer (nframe > 128) use mmapped scratch buffers from this
+/* Captures deeper than the stack buffer (nframe > 120) use mmapped scratch buffers from this
    pool: a hook may not allocate, and a thread's stack may be small. */
 #define TM_STACK_FRAMES 256u
 
@@ -268,7 +268,7 @@ void tm_scratch_unlock(void) {
 }
 
 uint32_t tm_traceback_here(void *frame, unsigned skip) {
-    unsigned nframe = (unsigned)atomic_load_explicit(&tm_state.nframe, memory_order_relaxed);
+    unsigned nframe = (unsigned)atomic_load_explicit(&tm_state.nframe, memory_order_relaxed) + TM_MACHINERY_SLACK;
     uintptr_t frames[TM_STACK_FRAMES];
     struct tm_stack stack = {frames, TM_STACK_FRAMES, 0, 0};
     struct tm_scratch *scratch = NULL;

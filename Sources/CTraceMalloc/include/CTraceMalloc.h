@@ -20,7 +20,10 @@ extern "C" {
  * swift_slowAlloc). A traceback stores:
  *   - first, every leading frame that lies in a "runtime" image (tm_image_is_runtime: libc,
  *     libswiftCore, Foundation…), at most 128, uncounted: the symbolizer drops them, so that
- *   - the next `nframe` frames are the ones Python's nframe counts;
+ *   - the next `nframe` frames are the ones Python's nframe counts, plus up to 8 more for
+ *     machinery in the program's own image that only the symbolizer recognises (allocating
+ *     initializers, specialised standard-library generics), which it drops before keeping
+ *     nframe;
  *   - and `total`, the depth of the whole stack (capped at 65535), from which the symbolizer
  *     derives total_nframe by subtracting the frames it dropped.
  * Stacks are walked through frame pointers, and with the CFI unwinder (_Unwind_Backtrace) when
@@ -111,7 +114,8 @@ typedef struct tm_image {
 size_t tm_copy_images(tm_image *images, size_t capacity);
 /* Whether frames in the image at `path` belong to the runtime (libc, ld-linux, libm, libpthread,
    libdl, libgcc_s, libstdc++, libswiftCore, libswift_Concurrency, libswiftSynchronization,
-   libswift_StringProcessing, libswift_RegexParser, libswiftDispatch, libFoundation*,
+   libswift_StringProcessing, libswift_RegexParser, libswiftDispatch, libswiftSwiftOnoneSupport,
+   libFoundation*,
    lib_FoundationICU, libdispatch, libBlocksRuntime, libTraceMallocPreload), judged by the file
    name. */
 bool tm_image_is_runtime(const char *path);
