@@ -92,7 +92,7 @@ extension Snapshot {
         }
         var grouping = Grouping<Frame?>()
         for index in used {
-            let frames = cumulative ? tracebacks[index].frames : [tracebacks[index].last].compactMap { $0 }
+            let frames = cumulative ? tracebacks[index].frames[...] : tracebacks[index].frames.suffix(1)
             if frames.isEmpty && !cumulative {
                 grouping.add(nil, size: sizes[index], count: counts[index]) { Traceback(frames: []) }
             }

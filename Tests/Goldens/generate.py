@@ -287,7 +287,13 @@ def fnmatch_cases(rng):
                 parts.append(char)
         return "".join(parts)
 
-    cases = []
+    # Set syntax corners, against every short name over the interesting code points.
+    curated = ["[a-b-c]", "[a-]", "[-a]", "[!-a]", "[]-a]", "[!]-a]", "[z-a]", "[!z-a]", "[a-z-a]", "[z-a-c]",
+               "[x-zz-a]", "[a--]", "[---]", "[--a]", "[!--a]", "[\\-a]", "[a-\\]", "[[-]]", "[^a]", "[]]", "[!]]",
+               "[", "[!", "[]", "[!]", "a[", "*[", "[*]", "[?]", "[a-c][!b]*", "**a**", "*a*b*", "?*?", "[!]a-]",
+               "[\u00e9-\u00fc]", "[e\u0301]", "[&&a]", "[~|]", "[a-a]", "[b-a-z]", "[!!]", "[!a-]", "[]a-]"]
+    short_names = [""] + name_alphabet + [x + y for x in name_alphabet for y in name_alphabet]
+    cases = [[name, pattern, fnmatch.fnmatchcase(name, pattern)] for pattern in curated for name in short_names]
     for _ in range(3000):
         pattern = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
         for name in (random_name(rng.randint(0, 6)), name_like(pattern), name_like(pattern)):
