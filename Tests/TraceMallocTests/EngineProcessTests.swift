@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Testing
 @testable import TraceMalloc
 
@@ -40,31 +41,30 @@ private func waitForExit(of pid: pid_t, seconds: Double = 20) -> Int32? {
     #expect(status == 0, "the child exits 0 (status 256 means it found no trace)")
 }
 
-/// Allocates and frees without pause until told to stop.
-private func churn(_ stop: UnsafeMutablePointer<Int>) {
-    while atomicLoad(stop) == 0 {
+/// Allocates and frees without pause until `stop` is set.
+private func churn(until stop: borrowing Atomic<Bool>) {
+    while !stop.load(ordering: .relaxed) {
         free(malloc(64))
         free(strdup("fork while others allocate"))
     }
 }
 
-private func atomicLoad(_ flag: UnsafeMutablePointer<Int>) -> Int {
-    // Volatile enough for a flag polled in a loop: the function call is opaque to the loop.
-    flag.pointee
+/// A flag threads poll; a class so that pthread_create can hand it over.
+private final class StopFlag: Sendable {
+    let stop = Atomic(false)
 }
 
 @Test func forkWhileOtherThreadsAllocateLeavesNoLockHeldInTheChild() throws {
     TraceMalloc.stop()
-    let stop = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-    stop.initialize(to: 0)
+    let flag = StopFlag()
     let threads = UnsafeMutablePointer<pthread_t>.allocate(capacity: 2)
     try TraceMalloc.start(nframe: 5)
     defer { TraceMalloc.stop() }
     for index in 0..<2 {
-        pthread_create(threads + index, nil, { stop in
-            churn(stop!.assumingMemoryBound(to: Int.self))
+        pthread_create(threads + index, nil, { flag in
+            churn(until: Unmanaged<StopFlag>.fromOpaque(flag!).takeUnretainedValue().stop)
             return nil
-        }, stop)
+        }, Unmanaged.passUnretained(flag).toOpaque())
     }
 
     var statuses: [Int32?] = []
@@ -82,12 +82,11 @@ private func atomicLoad(_ flag: UnsafeMutablePointer<Int>) -> Int {
         }
         statuses.append(waitForExit(of: pid))
     }
-    stop.pointee = 1
+    flag.stop.store(true, ordering: .relaxed)
     for index in 0..<2 {
         pthread_join(threads[index], nil)
     }
     threads.deallocate()
-    stop.deallocate()
 
     #expect(statuses.allSatisfy { $0 == 0 }, "statuses: \(statuses)")
 }
