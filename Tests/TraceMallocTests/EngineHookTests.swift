@@ -1,9 +1,20 @@
 import Glibc
+import Synchronization
 import Testing
 @testable import TraceMalloc
 
 // Each function of the malloc family, called directly, against SPEC 7.8: what it adds to the
 // traced memory and which line its trace names. Needs `swift test --no-parallel`.
+
+/// Where `keepAlive` puts pointers: a global the optimiser must assume is read.
+private let escapedPointer = Atomic<Int>(0)
+
+/// Makes `pointer` escape, so that a release build cannot delete a malloc whose result is only
+/// freed (LLVM removes such pairs).
+@inline(never)
+func keepAlive(_ pointer: UnsafeMutableRawPointer?) {
+    escapedPointer.store(Int(bitPattern: pointer), ordering: .relaxed)
+}
 
 /// Runs `body` while tracing with one frame, from a stopped state, and stops after.
 private func whileTracing<Result>(_ body: () throws -> Result) throws -> Result {
@@ -141,6 +152,7 @@ private func globalFunction<Function>(_ name: String, as type: Function.Type) th
     try whileTracing {
         let line = #line + 1
         let block = malloc(0)
+        keepAlive(block)
         let traced = try TraceMalloc.takeSnapshot().traces.filter { $0.traceback.last?.lineno == line }
 
         #expect(traced.map(\.size) == [0])

@@ -31,6 +31,7 @@ private func waitForExit(of pid: pid_t, seconds: Double = 20) -> Int32? {
     if pid == 0 {
         let line = #line + 1
         let block = malloc(777)
+        keepAlive(block)
         let snapshot = try? TraceMalloc.takeSnapshot()
         let found = snapshot?.traces.contains { $0.size == 777 && $0.traceback.last?.lineno == line } ?? false
         free(block)
@@ -44,7 +45,9 @@ private func waitForExit(of pid: pid_t, seconds: Double = 20) -> Int32? {
 /// Allocates and frees without pause until `stop` is set.
 private func churn(until stop: borrowing Atomic<Bool>) {
     while !stop.load(ordering: .relaxed) {
-        free(malloc(64))
+        let block = malloc(64)
+        keepAlive(block)
+        free(block)
         free(strdup("fork while others allocate"))
     }
 }
@@ -75,6 +78,7 @@ private final class StopFlag: Sendable {
             // lock at the fork, which is the runtime's business, not the tracer's.
             let before = TraceMalloc.tracedMemory().current
             let block = malloc(100)
+            keepAlive(block)
             let grew = TraceMalloc.tracedMemory().current - before == 100
             free(block)
             TraceMalloc.clearTraces()

@@ -47,6 +47,7 @@ private func location(_ frame: Frame?) -> String {
     let (before, during, after) = try whileTracing {
         let before = TraceMalloc.tracedMemory()
         let block = malloc(1000)
+        keepAlive(block)
         let during = TraceMalloc.tracedMemory()
         free(block)
         return (before, during, TraceMalloc.tracedMemory())
@@ -61,6 +62,8 @@ private func location(_ frame: Frame?) -> String {
         TraceMalloc.clearTraces()
         let big = malloc(4000)
         let small = malloc(1000)
+        keepAlive(big)
+        keepAlive(small)
         let bothLive = TraceMalloc.tracedMemory()
         free(big)
         let afterFree = TraceMalloc.tracedMemory()
@@ -201,6 +204,7 @@ private func tracebackOfANewObject(nframe: Int) throws -> (traceback: Traceback?
 @Test func takeSnapshotKeepingRuntimeFramesShowsTheAllocatorAtTheTop() throws {
     let (kept, dropped) = try whileTracing {
         let block = malloc(12345)
+        keepAlive(block)
         defer { free(block) }
         let kept = try TraceMalloc.takeSnapshot(keepingRuntimeFrames: true).traces.first { $0.size == 12345 }
         let dropped = try TraceMalloc.takeSnapshot().traces.first { $0.size == 12345 }
