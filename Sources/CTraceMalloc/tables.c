@@ -5,7 +5,7 @@
 
 /*
  * No global lock: a global mutex made Swift allocation-heavy code 3x slower. Each domain's table
- * is split by address hash into shards, each a small open-addressing table (linear probing,
+ * is split by address into shards, each a small open-addressing table (linear probing,
  * backward-shift deletion, at most 3/4 full) with its own spinlock, grown by mmap and rehash.
  * Domain 0, the heap, has 256 shards; other domains (track/untrack) have 8.
  *

@@ -83,12 +83,15 @@ static inline void finish(struct tm_stack *stack, const struct tm_recorder *reco
     stack->total = recorder->total;
 }
 
+/* The end of the thread's stack, found once per thread. 1 when it cannot be known: every
+   frame pointer is then above it, and captures use the CFI unwinder. */
 static uintptr_t current_stack_top(void) {
     if (TM_LIKELY(tm_thread.stack_top)) {
         return tm_thread.stack_top;
     }
     /* pthread_getattr_np may allocate (it reads /proc/self/maps for the main thread); the
        caller is a hook with tm_thread.busy set, so that only forwards. */
+    tm_thread.stack_top = 1;
     pthread_attr_t attributes;
     if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
         void *low;
@@ -198,7 +201,7 @@ static void capture(struct tm_stack *stack, void *frame, unsigned skip, unsigned
     uintptr_t top = current_stack_top();
     uintptr_t fp = (uintptr_t)frame;
     uintptr_t first = ((uintptr_t *)fp)[1];
-    if (top == 0 || fp >= top) { /* an unknown stack, or a signal's alternate one */
+    if (fp >= top) { /* an unknown stack, or a signal's alternate one */
         capture_cfi(stack, first, skip, nframe);
         return;
     }
@@ -211,11 +214,10 @@ static void capture(struct tm_stack *stack, void *frame, unsigned skip, unsigned
             break;
         }
         int flags = address - range.start < range.end - range.start ? (int)range.flags : tm_image_flags(address, &range);
-        if (skipped < skip) {
-        } else if (storing) {
+        if (skipped >= skip && storing) {
             record(&recorder, address, flags);
             storing = recorder.in_lead || recorder.count < recorder.lead + recorder.nframe;
-        } else {
+        } else if (skipped >= skip) {
             recorder.total += 1;
         }
         if (flags < 0 || !(flags & TM_IMAGE_FRAME_POINTERS)) {
