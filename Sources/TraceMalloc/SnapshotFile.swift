@@ -77,7 +77,7 @@ enum SnapshotFile {
         let directory = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else {
-            throw TraceMallocError.invalidFile(path: path, reason: "cannot write: the path names a directory")
+            throw TraceMallocError.invalidFile(path: path, reason: "cannot write: the path has no file name")
         }
 
         var temporary = ""

@@ -16,12 +16,12 @@ struct SnapshotTables {
         var totalNframe: Int?
     }
 
-    var strings = Interner<ExactString>()
+    var strings = Interner<CodePointString>()
     var frames = Interner<FrameEntry>()
     var tracebacks = Interner<TracebackEntry>()
 
     mutating func number(of string: String) -> Int {
-        strings.number(of: ExactString(string))
+        strings.number(of: CodePointString(value: string))
     }
 
     mutating func number(of frame: Frame) -> Int {

@@ -15,11 +15,11 @@ import Darwin
 /// whitespace. Unlike it, a relative name is looked up in the working directory only (Python
 /// also searches `sys.path`), and PEP 263 coding cookies are not honoured.
 struct SourceLines {
-    private var files: [ExactString: [Substring.UnicodeScalarView]] = [:]
+    private var files: [CodePointString: [Substring.UnicodeScalarView]] = [:]
 
     /// The stripped line `lineno` (1-based) of `filename`, or "" when there is none.
     mutating func line(_ lineno: Int, of filename: String) -> String {
-        let key = ExactString(filename)
+        let key = CodePointString(value: filename)
         let lines = files[key] ?? Self.lines(of: filename)
         files[key] = lines
         guard lineno >= 1 && lineno <= lines.count else { return "" }

@@ -45,3 +45,16 @@ extension String {
         return lhs.withUTF8 { lhsBytes in rhs.withUTF8 { rhsBytes in body(lhsBytes, rhsBytes) } }
     }
 }
+
+/// A string that compares and hashes by code point, for dictionary keys (see above).
+struct CodePointString: Hashable, Sendable {
+    var value: String
+
+    static func == (lhs: CodePointString, rhs: CodePointString) -> Bool {
+        lhs.value.hasSameCodePoints(as: rhs.value)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        value.hashCodePoints(into: &hasher)
+    }
+}

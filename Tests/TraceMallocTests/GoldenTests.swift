@@ -172,9 +172,9 @@ private let keyVariants: [(KeyType, Bool)] = [
     #expect(cases.count >= 200)
     let sizes = cases.flatMap { $0.traces.map(\.size) }
     #expect(sizes.contains(0) && sizes.contains { $0 > 1 << 40 } && sizes.contains { $0 > 1 << 53 })
-    let names = Set(cases.flatMap { $0.traces.flatMap { $0.frames.map { ExactString($0.filename) } } })
-    #expect(names.contains(ExactString("caf\u{E9}.swift")))
-    #expect(names.contains(ExactString("cafe\u{301}.swift")))
+    let names = Set(cases.flatMap { $0.traces.flatMap { $0.frames.map { CodePointString(value: $0.filename) } } })
+    #expect(names.contains(CodePointString(value: "caf\u{E9}.swift")))
+    #expect(names.contains(CodePointString(value: "cafe\u{301}.swift")))
     #expect(cases.contains { $0.traces.contains { Set($0.frames.map { "\($0.filename):\($0.lineno)" }).count < $0.frames.count } })
     let filterKinds = cases.flatMap { $0.filters.flatMap { $0.filters.map { $0.filter } } }
     #expect(filterKinds.contains { ($0 as? Filter)?.allFrames == true })

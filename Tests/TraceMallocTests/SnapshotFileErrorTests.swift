@@ -76,7 +76,8 @@ private func oneTraceback(_ traces: (inout ByteWriter) -> Void) -> [UInt8] {
 // MARK: The file system
 
 @Test func missingFileNamesTheFileAndTheReason() {
-    #expect(loadError("/nonexistent-dir/snap.tmsnap") == "/nonexistent-dir/snap.tmsnap: cannot open: No such file or directory")
+    #expect(loadError("/nonexistent-dir/snap.tmsnap")
+            == "/nonexistent-dir/snap.tmsnap: cannot open: No such file or directory")
 }
 
 @Test func directoryIsNotASnapshot() throws {
@@ -114,10 +115,12 @@ private func oneTraceback(_ traces: (inout ByteWriter) -> Void) -> [UInt8] {
 @Test func dumpOverADirectoryFailsAndLeavesNoTemporaryFile() throws {
     try withTemporaryDirectory { directory throws in
         try FileManager.default.createDirectory(atPath: directory + "/taken", withIntermediateDirectories: false)
-        #expect(throws: TraceMallocError.invalidFile(path: directory + "/taken", reason: "cannot rename into place: Is a directory")) {
+        #expect(throws: TraceMallocError.invalidFile(
+            path: directory + "/taken", reason: "cannot rename into place: Is a directory")) {
             try richSnapshot().dump(to: directory + "/taken")
         }
-        #expect(throws: TraceMallocError.invalidFile(path: directory + "/", reason: "cannot write: the path names a directory")) {
+        #expect(throws: TraceMallocError.invalidFile(
+            path: directory + "/", reason: "cannot write: the path has no file name")) {
             try richSnapshot().dump(to: directory + "/")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["taken"])
@@ -129,7 +132,8 @@ func dumpOfANegativeSizeThrowsInsteadOfWritingWhatCannotBeLoaded(format: Snapsho
     let snapshot = makeSnapshot([Trace(domain: 0, size: 1, traceback: Traceback(frames: [])),
                                  Trace(domain: 0, size: -5, traceback: Traceback(frames: []))], tracebackLimit: 1)
     try withTemporaryDirectory { directory throws in
-        #expect(throws: TraceMallocError.invalidFile(path: directory + "/s", reason: "cannot write trace 1: negative size -5")) {
+        #expect(throws: TraceMallocError.invalidFile(
+            path: directory + "/s", reason: "cannot write trace 1: negative size -5")) {
             try snapshot.dump(to: directory + "/s", format: format)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
@@ -158,7 +162,8 @@ func dumpOfANegativeSizeThrowsInsteadOfWritingWhatCannotBeLoaded(format: Snapsho
     #expect(decodeError(binaryFile(version: 9) { _ in }) == "snap: format version 9 is newer than this reader (1)")
     #expect(decodeError(binaryFile(version: 0) { _ in }) == "snap: unknown format version 0")
     // The version is read before the rest of the header, which a later version may change.
-    #expect(decodeError(Array(binaryFile(version: 2) { _ in }.prefix(12))) == "snap: format version 2 is newer than this reader (1)")
+    #expect(decodeError(Array(binaryFile(version: 2) { _ in }.prefix(12)))
+            == "snap: format version 2 is newer than this reader (1)")
     #expect(decodeError(#"{"format": "swift-tracemalloc-snapshot", "version": 9, "traces": {"v9": "shape"}}"#)
             == "snap: format version 9 is newer than this reader (1)")
     #expect(decodeError(#"{"traces": 0, "version": 9, "format": "swift-tracemalloc-snapshot"}"#)
@@ -169,7 +174,8 @@ func dumpOfANegativeSizeThrowsInsteadOfWritingWhatCannotBeLoaded(format: Snapsho
     let bytes = try [UInt8](richSnapshot().data())
     let dataLength = bytes.count - 24
     #expect(decodeError(Array(bytes.dropLast(24)))
-            == "snap: truncated file: expected 24 more bytes (the header announces \(dataLength) bytes of data, \(dataLength - 24) present)")
+            == "snap: truncated file: expected 24 more bytes "
+                + "(the header announces \(dataLength) bytes of data, \(dataLength - 24) present)")
     #expect(decodeError(Array(bytes.prefix(20))) == "snap: truncated file: expected 4 more bytes for the header")
     #expect(decodeError(Array(bytes.prefix(5))) == "snap: truncated file: expected 7 more bytes for the header")
 }
@@ -178,7 +184,8 @@ func dumpOfANegativeSizeThrowsInsteadOfWritingWhatCannotBeLoaded(format: Snapsho
     var bytes = try [UInt8](richSnapshot().data())
     bytes[100] ^= 0x10
     #expect(decodeError(bytes)?.hasPrefix("snap: corrupt file: checksum mismatch (header 0x") == true)
-    #expect(decodeError(try [UInt8](richSnapshot().data()) + [0, 0]) == "snap: corrupt file: 2 bytes after the end of the data")
+    #expect(decodeError(try [UInt8](richSnapshot().data()) + [0, 0])
+            == "snap: corrupt file: 2 bytes after the end of the data")
 }
 
 @Test func truncatedJSONSaysWhereItEnds() throws {
@@ -221,7 +228,9 @@ func dumpOfANegativeSizeThrowsInsteadOfWritingWhatCannotBeLoaded(format: Snapsho
 }
 
 @Test func malformedDataIsNamedByPart() {
-    #expect(decodeError(binaryFile { $0.append(signed: 1); $0.append(unsigned: 1); $0.append(unsigned: 2); $0.append(contentsOf: [0xC3, 0x28]) })
+    #expect(decodeError(binaryFile { data in
+        data.append(signed: 1); data.append(unsigned: [1, 2]); data.append(contentsOf: [0xC3, 0x28])
+    })
             == "snap: corrupt data: string 0 is not UTF-8")
     #expect(decodeError(binaryFile { $0.append(contentsOf: [UInt8](repeating: 0xFF, count: 10) + [0x01]) })
             == "snap: corrupt data: integer longer than 64 bits in the traceback limit")
@@ -245,7 +254,8 @@ func dumpOfANegativeSizeThrowsInsteadOfWritingWhatCannotBeLoaded(format: Snapsho
     #expect(trace(#"{"domain": -1, "size": 5, "frames": []}"#)
             == "snap: invalid JSON at line 2, column 12 (traces[0].domain): domain -1 is outside 0...4294967295")
     #expect(trace(#"{"domain": 0, "size": 1.5, "frames": []}"#)
-            == "snap: invalid JSON at line 2, column 23 (traces[0].size): expected an integer, found a fraction or exponent")
+            == "snap: invalid JSON at line 2, column 23 (traces[0].size): "
+                + "expected an integer, found a fraction or exponent")
     #expect(trace(#"{"domain": 0, "size": 99999999999999999999, "frames": []}"#)
             == "snap: invalid JSON at line 2, column 23 (traces[0].size): integer out of range")
     #expect(trace(#"{"domain": 0, "frames": []}"#)
@@ -256,7 +266,8 @@ func dumpOfANegativeSizeThrowsInsteadOfWritingWhatCannotBeLoaded(format: Snapsho
             == "snap: invalid JSON at line 2, column 50 (traces[0].frames[0].filename): expected a string")
     #expect(trace(#"{"domain": 0, "size": 1 "frames": []}"#)
             == "snap: invalid JSON at line 2, column 25 (traces[0]): expected ',' or '}' in an object")
-    #expect(decodeError(head + "]}, 1") == "snap: invalid JSON at line 1, column 91: unexpected data after the end of the document")
+    #expect(decodeError(head + "]}, 1")
+            == "snap: invalid JSON at line 1, column 91: unexpected data after the end of the document")
     #expect(decodeError(#"{"format": "swift-tracemalloc-snapshot", "version": 1, "traces": []}"#)
             == #"snap: no "traceback_limit" key"#)
     #expect(decodeError(#"{"format": "swift-tracemalloc-snapshot", "version": 1, "traceback_limit": 1}"#)
