@@ -222,9 +222,13 @@ void tm_traces_unlock_all(void) TM_HIDDEN;
 
 /* ---- raw snapshots for `swift-tracemalloc run` (rawfile.c, preload.c) -------------------- */
 
-/* Writes `snapshot` and the loaded images to `path` in the raw format, through `path`.tmp,
-   fsync and rename. Returns 0 or an errno value. */
+/* Writes `snapshot` and the loaded images to the absolute `path` in the raw format; the file
+   appears whole or not at all. Returns 0 or an errno value. */
 int tm_raw_write(const char *path, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) TM_HIDDEN;
+/* Copy `string` or the decimal digits of `value` to `at`, NUL-terminated; return the end.
+   File names are built with them, without stdio. */
+char *tm_append_string(char *at, const char *string) TM_HIDDEN;
+char *tm_append_decimal(char *at, uint64_t value) TM_HIDDEN;
 /* The peak (tm_state.peak) from which the next decrease of traced memory calls
    tm_peak_reached; UINT64_MAX unless SWIFTTRACEMALLOC_PEAK asks for the peak file. */
 extern _Atomic uint64_t tm_peak_trigger TM_HIDDEN;

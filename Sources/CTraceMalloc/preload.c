@@ -20,7 +20,7 @@
  * SWIFTTRACEMALLOC_INTERVAL=<seconds> and SWIFTTRACEMALLOC_PEAK=1. Without OUTPUT this file
  * does nothing: the same C is linked into every program that uses TraceMalloc.
  *
- * Files (each written as NAME.tmp, synced, renamed: a killed process leaves only whole ones):
+ * Files (each appears whole or not at all, even if the process is killed: see rawfile.c):
  *   FILE.raw        the traces live at exit (exit() or a return from main; not _exit or a
  *                   signal), written by a destructor: after every atexit handler, and after
  *                   the destructors of the program and of libraries loaded after this one
@@ -82,41 +82,21 @@ static const char *reason(int error) {
     return description ? description : "unknown error";
 }
 
-static char *append_string(char *at, const char *string) {
-    size_t length = strlen(string);
-    memcpy(at, string, length + 1);
-    return at + length;
-}
-
-static char *append_decimal(char *at, uint64_t value) {
-    char digits[24];
-    size_t count = 0;
-    do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    while (count) {
-        *at++ = digits[--count];
-    }
-    *at = '\0';
-    return at;
-}
-
 enum tm_raw_kind { TM_RAW_EXIT, TM_RAW_INTERVAL, TM_RAW_PEAK };
 
 /* The name of this process's file of `kind` (`number` for an interval snapshot), into a buffer
    of PATH_MAX bytes. */
 static void raw_path(char *path, enum tm_raw_kind kind, uint32_t number) {
-    char *at = append_string(path, settings->base);
+    char *at = tm_append_string(path, settings->base);
     if (!is_root) {
-        at = append_decimal(append_string(at, "."), (uint64_t)getpid());
+        at = tm_append_decimal(tm_append_string(at, "."), (uint64_t)getpid());
     }
     if (kind == TM_RAW_INTERVAL) {
-        at = append_decimal(append_string(at, "."), number);
+        at = tm_append_decimal(tm_append_string(at, "."), number);
     } else if (kind == TM_RAW_PEAK) {
-        at = append_string(at, ".peak");
+        at = tm_append_string(at, ".peak");
     }
-    append_string(at, ".raw");
+    tm_append_string(at, ".raw");
 }
 
 /* ---- writing ------------------------------------------------------------------------------ */
@@ -415,7 +395,7 @@ static uint64_t parse_interval(const char *value) {
 static bool is_root_process(void) {
     const char *root = getenv("SWIFTTRACEMALLOC_ROOT_PID");
     char pid[24];
-    append_decimal(pid, (uint64_t)getpid());
+    tm_append_decimal(pid, (uint64_t)getpid());
     if (root == NULL) {
         tm_thread_ignore_begin();
         setenv("SWIFTTRACEMALLOC_ROOT_PID", pid, 1);

@@ -139,23 +139,81 @@ static void put_snapshot(struct tm_raw_writer *writer, const tm_snapshot *snapsh
     flush(writer);
 }
 
+char *tm_append_string(char *at, const char *string) {
+    size_t length = strlen(string);
+    memcpy(at, string, length + 1);
+    return at + length;
+}
+
+char *tm_append_decimal(char *at, uint64_t value) {
+    char digits[24];
+    size_t count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    while (count) {
+        *at++ = digits[--count];
+    }
+    *at = '\0';
+    return at;
+}
+
+/*
+ * A reader must see a whole file or none, even of a process killed while writing. The file is
+ * written unnamed (O_TMPFILE) in its directory, synced, then linked under its name: a killed
+ * writer leaves nothing behind. linkat does not replace an existing file, so over one (a pid
+ * used again) and where the file system has no O_TMPFILE, the file goes through `path`.tmp
+ * (a name the tool does not read) and rename; a writer killed then leaves that .tmp behind.
+ */
+
+/* Gives the written file at `fd` its name. Returns 0 or an errno value. */
+static int publish(int fd, bool unnamed, const char *temporary, const char *path) {
+    if (unnamed) {
+        char self[48];
+        tm_append_decimal(tm_append_string(self, "/proc/self/fd/"), (uint64_t)fd);
+        if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) {
+            return 0;
+        }
+        if (errno != EEXIST) {
+            return errno;
+        }
+        unlink(temporary);
+        if (linkat(AT_FDCWD, self, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) != 0) {
+            return errno;
+        }
+    }
+    if (rename(temporary, path) != 0) {
+        int error = errno;
+        unlink(temporary);
+        return error;
+    }
+    return 0;
+}
+
 int tm_raw_write(const char *path, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) {
-    /* Written under a name the tool does not read (it ends in .tmp, not .raw), synced, then
-       renamed: a reader, or a process killed meanwhile, never leaves a partial .raw file. */
-    char temporary[PATH_MAX];
+    char temporary[PATH_MAX], directory[PATH_MAX];
     size_t length = strlen(path);
-    if (length + sizeof ".tmp" > sizeof temporary) {
+    const char *slash = strrchr(path, '/');
+    if (length + sizeof ".tmp" > sizeof temporary || slash == NULL) {
         return ENAMETOOLONG;
     }
-    memcpy(temporary, path, length);
-    memcpy(temporary + length, ".tmp", sizeof ".tmp");
+    tm_append_string(tm_append_string(temporary, path), ".tmp");
+    size_t directory_length = slash == path ? 1 : (size_t)(slash - path);
+    memcpy(directory, path, directory_length);
+    directory[directory_length] = '\0';
 
     struct tm_raw_writer writer = {.capacity = 256 * 1024};
     writer.buffer = tm_map(writer.capacity);
     if (writer.buffer == NULL) {
         return ENOMEM;
     }
-    writer.fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    bool unnamed = true;
+    writer.fd = open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (writer.fd < 0) {
+        unnamed = false;
+        writer.fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    }
     if (writer.fd < 0) {
         writer.error = errno;
     } else {
@@ -163,15 +221,12 @@ int tm_raw_write(const char *path, const tm_snapshot *snapshot, uint64_t current
         if (writer.error == 0 && fsync(writer.fd) != 0) {
             writer.error = errno;
         }
-        if (close(writer.fd) != 0 && writer.error == 0 && errno != EINTR) {
-            writer.error = errno;
-        }
-        if (writer.error == 0 && rename(temporary, path) != 0) {
-            writer.error = errno;
-        }
-        if (writer.error != 0) {
+        if (writer.error == 0) {
+            writer.error = publish(writer.fd, unnamed, temporary, path);
+        } else if (!unnamed) {
             unlink(temporary);
         }
+        close(writer.fd); /* after fsync, nothing is left for close to report */
     }
     tm_unmap(writer.buffer, writer.capacity);
     return writer.error;
