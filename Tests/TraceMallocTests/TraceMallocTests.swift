@@ -1,3 +1,4 @@
+import CTraceMalloc
 import Glibc
 import Testing
 @testable import TraceMalloc
@@ -180,6 +181,13 @@ private func location(_ frame: Frame?) -> String {
     #expect(traceback?.totalNframe == nil)
     #expect(untraced == nil)
     #expect(TraceMalloc.objectTraceback(object) == nil, "not tracing")
+}
+
+@Test func theOldestFrameIsTheProgramsNotTheThreadEntryInLibc() throws {
+    let (traceback, _) = try tracebackOfANewObject(nframe: 1000)
+    let oldest = try #require(traceback?.first)
+    #expect((traceback?.count ?? 1000) < 1000, "the whole stack was kept")
+    #expect(!tm_image_is_runtime(oldest.image ?? ""), "oldest frame \(oldest) in \(oldest.image ?? "?")")
 }
 
 @inline(never)
