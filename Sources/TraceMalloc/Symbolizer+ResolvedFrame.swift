@@ -1,0 +1,94 @@
+extension Symbolizer {
+    /// A frame, and whether it belongs to the machinery between the caller's code and the
+    /// allocation: the runtime, code from the standard library, or the tracer itself.
+    struct ResolvedFrame: Sendable {
+        var frame: Frame
+        /// Whether `traceback` drops the frame when it is at the top of the stack.
+        var isMachinery: Bool
+
+        /// A frame the symbol tables and DWARF describe.
+        ///
+        /// - Parameters:
+        ///   - rawName: The symbol as the image names it (mangled), if known.
+        ///   - function: Its demangled name.
+        ///   - sourcePath: The source file DWARF gives, if any.
+        ///   - line: The line DWARF gives, or 0.
+        ///   - image: The path of the image holding the code.
+        init(rawName: String?, function: String?, sourcePath: String?, line: Int, image: String) {
+            if let sourcePath, !sourcePath.isEmpty {
+                frame = Frame(filename: Self.filename(sourcePath), lineno: line, function: function, image: image)
+            } else {
+                // No line information: name the image, as CPython names `<unknown>` with line 0.
+                frame = Frame(filename: image, lineno: 0, function: function, image: image)
+            }
+            isMachinery = Self.isRuntimeImage(image)
+                || sourcePath.map { Self.isMachinerySource($0, line: line) } ?? false
+                || rawName.map(Self.isTracerSymbol) ?? false
+        }
+
+        private init(frame: Frame, isMachinery: Bool) {
+            self.frame = frame
+            self.isMachinery = isMachinery
+        }
+
+        /// A frame nothing is known about, CPython's `<unknown>:0`.
+        ///
+        /// - Parameter image: The image holding the address, if any.
+        static func unknown(image: String?) -> Self {
+            Self(frame: Frame(filename: "<unknown>", lineno: 0, image: image), isMachinery: false)
+        }
+
+        /// DWARF names synthesised code `//<compiler-generated>` (an empty directory joined to
+        /// the pseudo-file); Python's pseudo-files carry no directory either.
+        private static func filename(_ sourcePath: String) -> String {
+            sourcePath.hasSuffix("/<compiler-generated>") ? "<compiler-generated>" : sourcePath
+        }
+
+        /// Whether `path` is an image of the runtime: the C and C++ libraries, the loader, the
+        /// Swift runtime and core libraries, and the preloaded tracer.
+        ///
+        /// The C core will export `tm_image_is_runtime(path)` with this list, for the preload
+        /// tracer; this function then becomes a call to it.
+        private static func isRuntimeImage(_ path: String) -> Bool {
+            let name = path.split(separator: "/").last ?? ""
+            return runtimeImagePrefixes.contains { name.hasPrefix($0) }
+        }
+
+        private static let runtimeImagePrefixes = [
+            "libc.so", "ld-linux", "libm.so", "libpthread.so", "libdl.so", "libgcc_s.so",
+            "libstdc++.so", "libswiftCore.so", "libswift_Concurrency.so",
+            "libswiftSynchronization.so", "libswift_StringProcessing.so", "libFoundation",
+            "lib_FoundationICU.so", "libdispatch.so", "libswiftDispatch.so",
+            "libBlocksRuntime.so", "libTraceMallocPreload.so",
+        ]
+
+        /// Whether source at `path` and `line` is the machinery's, though compiled into the
+        /// caller's image: code the compiler generated, code inlined from the standard library
+        /// or the core libraries, or the tracer's C core (whose static helpers have no `tm_`
+        /// prefix to recognise them by).
+        private static func isMachinerySource(_ path: String, line: Int) -> Bool {
+            // A file with line 0 is code synthesised for a declaration, such as an allocating
+            // initializer inlined into its caller: the caller's line is the one to show.
+            path.hasSuffix("<compiler-generated>") || line == 0
+                || librarySourceMarkers.contains { path.contains($0) }
+        }
+
+        private static let librarySourceMarkers = [
+            "/swift/stdlib/", "/usr/lib/swift/", "/swift-corelibs-foundation/",
+            "/swift-foundation/", "/swift-corelibs-libdispatch/", "Sources/CTraceMalloc/",
+        ]
+
+        /// Whether `rawName` is a function of the tracer: its Swift module (mangled
+        /// `$s11TraceMalloc…`), its C API (`tm_…`), or one of its malloc hooks, which carry
+        /// libc's names but live in the traced program's image when linked in.
+        private static func isTracerSymbol(_ rawName: String) -> Bool {
+            rawName.hasPrefix("$s11TraceMalloc") || rawName.hasPrefix("tm_")
+                || hookedFunctions.contains(rawName)
+        }
+
+        private static let hookedFunctions: Set = [
+            "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign",
+            "valloc", "pvalloc", "malloc_usable_size", "reallocarray",
+        ]
+    }
+}

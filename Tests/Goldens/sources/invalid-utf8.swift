@@ -1,0 +1,2 @@
+valid line
+ÿþ broken

@@ -1,0 +1,7 @@
+　wide　
+ nbsp 
+file-sep
+ sep
+form feed
+café été
+nel

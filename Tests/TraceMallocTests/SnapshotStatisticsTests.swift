@@ -1,0 +1,68 @@
+import Testing
+@testable import TraceMalloc
+
+@Test func statisticsOfAnEmptySnapshotAreEmpty() throws {
+    let empty = Snapshot(traces: [], tracebackLimit: 1)
+    for keyType in KeyType.allCases {
+        #expect(try empty.statistics(keyType).isEmpty)
+        #expect(try empty.compare(to: empty, keyType).isEmpty)
+    }
+}
+
+@Test func cumulativeTracebackStatisticsThrow() {
+    let snapshot = Snapshot(traces: [], tracebackLimit: 1)
+    #expect(throws: TraceMallocError.cumulativeWithTraceback) { try snapshot.statistics(.traceback, cumulative: true) }
+    #expect(throws: TraceMallocError.cumulativeWithTraceback) {
+        try snapshot.compare(to: snapshot, .traceback, cumulative: true)
+    }
+}
+
+@Test func statisticKeysHaveNoTotalNframeAndKeepTheFirstFunctionSeen() throws {
+    let frame = Frame(filename: "a.swift", lineno: 2, function: "f()")
+    let snapshot = Snapshot(
+        traces: [Trace(domain: 0, size: 8, traceback: Traceback(frames: [frame], totalNframe: 30))],
+        tracebackLimit: 1)
+    let lineno = try #require(try snapshot.statistics(.lineno).first)
+    #expect(lineno.traceback.totalNframe == nil)
+    #expect(lineno.traceback[0].function == "f()")
+    let filename = try #require(try snapshot.statistics(.filename).first)
+    #expect(filename.traceback[0] == Frame(filename: "a.swift", lineno: 0))
+    #expect(filename.traceback[0].function == nil)
+    #expect(try snapshot.statistics(.traceback).first?.traceback.totalNframe == nil)
+}
+
+@Test func anEmptyTracebackIsItsOwnKey() throws {
+    let snapshot = Snapshot(traces: [Trace(domain: 0, size: 8, traceback: Traceback(frames: []))], tracebackLimit: 1)
+    #expect(try snapshot.statistics(.lineno).map(\.description) == ["<unknown>:0: size=8 B, count=1, average=8 B"])
+    #expect(try snapshot.statistics(.filename, cumulative: true).isEmpty)
+}
+
+/// A snapshot shaped like a real one: `traceCount` traces over `tracebackCount` tracebacks of 10
+/// frames in 1,000 files, built through the storage the tracer fills.
+private func largeSnapshot(traceCount: Int, tracebackCount: Int) -> Snapshot {
+    var generator = SystemRandomNumberGenerator()
+    let tracebacks = (0..<tracebackCount).map { index in
+        Traceback(frames: (0..<10).map { depth in
+            Frame(filename: "/src/Module\(index % 37)/File\((index * 7 + depth) % 1000).swift", lineno: depth * 10 + index % 50)
+        }, totalNframe: 10)
+    }
+    let records = (0..<traceCount).map { _ in
+        Snapshot.Record(domain: 0, size: Int.random(in: 1...4096, using: &generator),
+                        traceback: Int.random(in: 0..<tracebackCount, using: &generator))
+    }
+    return Snapshot(tracebacks: tracebacks, records: records, tracebackLimit: 10)
+}
+
+@Test func linenoStatisticsOfAMillionTracesTakeUnderHalfASecondInRelease() throws {
+    let snapshot = largeSnapshot(traceCount: 1_000_000, tracebackCount: 10_000)
+    let clock = ContinuousClock()
+    var statistics: [Statistic] = []
+    let elapsed = try clock.measure { statistics = try snapshot.statistics(.lineno) }
+    let cumulative = try clock.measure { statistics += try snapshot.statistics(.filename, cumulative: true) }
+    let grouped = statistics.prefix(10_000).reduce(0) { $0 + $1.count }
+    #expect(grouped == 1_000_000)
+    print("statistics(.lineno) of 1,000,000 traces / 10,000 tracebacks: \(elapsed); filename cumulative: \(cumulative)")
+    #if !DEBUG
+    #expect(elapsed < .milliseconds(500))
+    #endif
+}
