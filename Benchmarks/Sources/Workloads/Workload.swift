@@ -21,16 +21,16 @@ extension Workload {
     public static let all: [Workload] = [
         Workload(
             name: "malloc64", summary: "(a) malloc/free of 64 bytes in C, SIZE pairs",
-            defaultSize: 20_000_000, run: mallocFreeLoop),
+            defaultSize: 30_000_000, run: mallocFreeLoop),
         Workload(
             name: "binary-trees", summary: "(b) binary-trees of Swift classes, depth SIZE",
             defaultSize: 16, run: binaryTrees),
         Workload(
             name: "json", summary: "(c) Foundation JSON encode+decode of 1,000 structs, SIZE round trips",
-            defaultSize: 60, run: jsonRoundTrips),
+            defaultSize: 40, run: jsonRoundTrips),
         Workload(
             name: "strings", summary: "(d) string building and dictionary churn, SIZE keys",
-            defaultSize: 400_000, run: stringChurn),
+            defaultSize: 250_000, run: stringChurn),
         Workload(
             name: "binary-trees-2t", summary: "(e) two threads each doing binary-trees, depth SIZE",
             defaultSize: 16, run: parallelBinaryTrees),
