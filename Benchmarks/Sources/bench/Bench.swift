@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Leave out the callgrind instruction counts.")
     var skipCallgrind = false
 
+    @Flag(help: "Leave out the tracer's memory, snapshot, load and symbolising costs.")
+    var skipCosts = false
+
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("Please give --repetitions of at least 1.") }
         for name in workloads where Workload.named(name) == nil {
@@ -50,7 +53,7 @@ struct Bench: ParsableCommand {
         let started = ContinuousClock.now
         let overhead = try Overhead.measure(
             workloads: chosen, modes: modes, repetitions: repetitions, tools: tools, scratch: scratch)
-        let costs = TracerCosts.measure(repetitions: repetitions, tools: tools, scratch: scratch)
+        let costs = skipCosts ? nil : TracerCosts.measure(repetitions: repetitions, tools: tools, scratch: scratch)
         let counts = skipCallgrind ? nil : InstructionCounts.measure(tools: tools, scratch: scratch)
         let elapsed = started.duration(to: .now).components.seconds
 

@@ -12,11 +12,14 @@ struct TracerCosts: Sendable {
     /// 1,000,000 live blocks from 1,000 call sites, traced with nframe 1; dumps nothing.
     static let liveBlocks1 = Measurement(
         arguments: ["live-blocks", "1", "/dev/null"],
-        fields: ["bytes-per-block", "traces", "snapshot-seconds", "statistics-seconds"])
+        fields: ["bytes-per-block", "traces", "snapshot-seconds", "statistics-seconds", "cached-snapshot-seconds"])
     /// The same with nframe 25, dumped for `load`.
     static let liveBlocks25 = Measurement(
         arguments: ["live-blocks", "25", "live-blocks.tm"],
-        fields: ["bytes-per-block", "traces", "snapshot-seconds", "statistics-seconds", "dump-seconds"])
+        fields: [
+            "bytes-per-block", "traces", "snapshot-seconds", "statistics-seconds", "cached-snapshot-seconds",
+            "dump-seconds",
+        ])
     /// Snapshot.load of the nframe 25 dump.
     static let load = Measurement(arguments: ["load", "live-blocks.tm"], fields: ["traces", "load-seconds"])
     /// The first takeSnapshot() over 10,000 unique call sites.
