@@ -20,9 +20,12 @@ struct Command: Sendable {
 struct ChildRun: Sendable {
     /// Wall-clock seconds from spawn to reaping.
     var seconds: Double
+    /// User plus system CPU seconds of the child and its reaped descendants: what the work cost,
+    /// whatever else the machine was running.
+    var cpuSeconds: Double
     /// The peak resident set of the child or of its largest reaped descendant, in KiB
     /// (`ru_maxrss` of wait4).
-    var maxRSSKiB: Int
+    var maxRSSKiB: Double
     /// The exit status, or 128 + the signal that killed it.
     var status: Int32
     /// Everything the child wrote on stdout.
@@ -83,7 +86,9 @@ func runChild(_ command: Command, scratch: String) throws -> ChildRun {
     let status = signal == 0 ? (waitStatus >> 8) & 0xff : 128 + signal
     return ChildRun(
         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-        maxRSSKiB: usage.ru_maxrss,
+        cpuSeconds: Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6,
+        maxRSSKiB: Double(usage.ru_maxrss),
         status: status,
         stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")

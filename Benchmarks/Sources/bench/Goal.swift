@@ -14,6 +14,8 @@ struct Goal: Sendable {
     var unit: String
     /// The measured median, or why there is none.
     var measured: Result<Double, Unavailable>
+    /// For time ratios, the same by CPU time: steadier than wall time on a busy machine.
+    var cpuMeasured: Result<Double, Unavailable>? = nil
 
     /// `≤ 1.30x`.
     var targetText: String {
@@ -30,7 +32,17 @@ struct Goal: Sendable {
 
     /// PASS, MISS, or n/a when nothing was measured.
     var verdict: String {
-        guard case .success(let value) = measured else { return "n/a" }
+        verdict(measured)
+    }
+
+    /// `1.05x PASS` by CPU time, or nothing when the goal is not a time ratio.
+    var cpuText: String {
+        guard let cpuMeasured, case .success(let value) = cpuMeasured else { return "" }
+        return formatted(value) + " " + verdict(cpuMeasured)
+    }
+
+    private func verdict(_ result: Result<Double, Unavailable>) -> String {
+        guard case .success(let value) = result else { return "n/a" }
         let met = direction == .atMost ? value <= target : value >= target
         return met ? "PASS" : "MISS"
     }

@@ -77,24 +77,25 @@ struct Overhead: Sendable {
     /// The per-repetition ratios of `mode` to `baseline` on a workload, by `metric`: only
     /// repetitions in which both ran are paired.
     func ratios(
-        _ mode: Mode, to baseline: Mode = .untraced, workload: String, metric: (ChildRun) -> Double
+        _ mode: Mode, to baseline: Mode = .untraced, workload: String, metric: KeyPath<ChildRun, Double>
     ) -> [Int: Double] {
         guard let measured = runs[mode]?[workload], let bases = runs[baseline]?[workload] else {
             return [:]
         }
         var ratios: [Int: Double] = [:]
         for (repetition, run) in measured {
-            if let base = bases[repetition] { ratios[repetition] = metric(run) / metric(base) }
+            if let base = bases[repetition] { ratios[repetition] = run[keyPath: metric] / base[keyPath: metric] }
         }
         return ratios
     }
 
-    /// Per repetition, the geometric mean over `workloads` of `mode`'s ratio to `baseline`;
-    /// empty when any of them has no number.
+    /// Per repetition, the geometric mean over `workloads` of `mode`'s ratio to `baseline` by
+    /// `metric`; empty when any of them has no number.
     func geometricMeanRatios(
-        _ mode: Mode, to baseline: Mode = .untraced, over workloads: [String]
+        _ mode: Mode, to baseline: Mode = .untraced, over workloads: [String],
+        metric: KeyPath<ChildRun, Double> = \.seconds
     ) -> [Double] {
-        let perWorkload = workloads.map { ratios(mode, to: baseline, workload: $0, metric: \.seconds) }
+        let perWorkload = workloads.map { ratios(mode, to: baseline, workload: $0, metric: metric) }
         guard let first = perWorkload.first, perWorkload.allSatisfy({ !$0.isEmpty }) else { return [] }
         return first.keys.sorted().compactMap { repetition in
             let values = perWorkload.compactMap { $0[repetition] }
