@@ -15,7 +15,8 @@ extension Snapshot {
     ///   - keyType: What to group by.
     ///   - cumulative: Whether every frame of a trace counts it, not only the most recent one.
     /// - Returns: One statistic per key.
-    /// - Throws: `TraceMallocError.cumulativeWithTraceback` for `.traceback` with `cumulative`.
+    /// - Throws: `TraceMallocError.cumulativeWithTraceback` for `.traceback` with `cumulative`;
+    ///   `TraceMallocError.sizeOverflow` when a sum of sizes passes `Int.max`.
     /// - Complexity: O(*n* + *t* × *f*) for *n* traces over *t* distinct tracebacks of up to *f*
     ///   frames, plus sorting the keys.
     ///
@@ -38,18 +39,19 @@ extension Snapshot {
     ///   - keyType: What to group by, as in `statistics(_:cumulative:)`.
     ///   - cumulative: Whether every frame of a trace counts it, as in `statistics(_:cumulative:)`.
     /// - Returns: One difference per key of either snapshot.
-    /// - Throws: `TraceMallocError.cumulativeWithTraceback` for `.traceback` with `cumulative`.
+    /// - Throws: `TraceMallocError.cumulativeWithTraceback` for `.traceback` with `cumulative`;
+    ///   `TraceMallocError.sizeOverflow` when a sum or difference of sizes passes `Int`'s range.
     ///
     /// Python: `Snapshot.compare_to`
     public func compare(to old: Snapshot, _ keyType: KeyType, cumulative: Bool = false) throws -> [StatisticDiff] {
         let newStatistics = try groupBy(keyType, cumulative: cumulative)
         var oldStatistics = Dictionary(
             uniqueKeysWithValues: try old.groupBy(keyType, cumulative: cumulative).map { ($0.traceback, $0) })
-        var diffs = newStatistics.map { statistic in
+        var diffs = try newStatistics.map { statistic in
             let previous = oldStatistics.removeValue(forKey: statistic.traceback)
             return StatisticDiff(
                 traceback: statistic.traceback,
-                size: statistic.size, sizeDiff: statistic.size - (previous?.size ?? 0),
+                size: statistic.size, sizeDiff: try sum(statistic.size, -(previous?.size ?? 0)),
                 count: statistic.count, countDiff: statistic.count - (previous?.count ?? 0))
         }
         diffs += oldStatistics.values.map {
@@ -71,7 +73,7 @@ extension Snapshot {
         var sizes = [Int](repeating: 0, count: tracebacks.count)
         var counts = [Int](repeating: 0, count: tracebacks.count)
         for record in records {
-            sizes[record.traceback] += record.size
+            sizes[record.traceback] = try sum(sizes[record.traceback], record.size)
             counts[record.traceback] += 1
         }
         let used = tracebacks.indices.filter { counts[$0] > 0 }
@@ -79,7 +81,7 @@ extension Snapshot {
         if keyType == .traceback {
             var grouping = Grouping<Traceback>()
             for index in used {
-                grouping.add(tracebacks[index], size: sizes[index], count: counts[index]) {
+                try grouping.add(tracebacks[index], size: sizes[index], count: counts[index]) {
                     Traceback(frames: tracebacks[index].frames)
                 }
             }
@@ -94,15 +96,23 @@ extension Snapshot {
         for index in used {
             let frames = cumulative ? tracebacks[index].frames[...] : tracebacks[index].frames.suffix(1)
             if frames.isEmpty && !cumulative {
-                grouping.add(nil, size: sizes[index], count: counts[index]) { Traceback(frames: []) }
+                try grouping.add(nil, size: sizes[index], count: counts[index]) { Traceback(frames: []) }
             }
             for frame in frames {
                 let key = keyFrame(frame)
-                grouping.add(key, size: sizes[index], count: counts[index]) { Traceback(frames: [key]) }
+                try grouping.add(key, size: sizes[index], count: counts[index]) { Traceback(frames: [key]) }
             }
         }
         return grouping.statistics
     }
+}
+
+/// `a + b`, or an error where Python's unbounded integers would go past `Int`: only sizes
+/// chosen by hand (or read from a file) come near it, and they must not crash the caller.
+private func sum(_ a: Int, _ b: Int) throws -> Int {
+    let (result, overflow) = a.addingReportingOverflow(b)
+    guard !overflow else { throw TraceMallocError.sizeOverflow }
+    return result
 }
 
 /// Statistics under construction, one per distinct key, in first-seen order.
@@ -112,9 +122,9 @@ private struct Grouping<Key: Hashable> {
 
     /// Adds `size` and `count` to the statistic of `key`, creating it with the traceback
     /// `makeTraceback` returns the first time the key is seen.
-    mutating func add(_ key: Key, size: Int, count: Int, makeTraceback: () -> Traceback) {
+    mutating func add(_ key: Key, size: Int, count: Int, makeTraceback: () -> Traceback) throws {
         if let id = ids[key] {
-            statistics[id].size += size
+            statistics[id].size = try sum(statistics[id].size, size)
             statistics[id].count += count
         } else {
             ids[key] = statistics.count

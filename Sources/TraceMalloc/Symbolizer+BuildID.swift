@@ -1,9 +1,39 @@
 import Glibc
 
+extension Symbolizer {
+    /// Why an image's file cannot be used to symbolise its addresses.
+    struct UnusableImage: Error {
+        var reason: String
+    }
+}
+
 /// GNU build ids, which tell whether the file at an image's path is still the file that was
-/// loaded. A small reader of ELF notes: the `Runtime` module reads ELF files but does not say
+/// loaded. A small reader of ELF notes: neither the `Runtime` module nor llvm-symbolizer says
 /// what a file's build id is.
 extension Symbolizer.Image {
+    /// Checks that the file at `path` is the one the process loaded.
+    ///
+    /// - Throws: `Symbolizer.UnusableImage` if the file cannot be read, its build id is not the
+    ///   recorded one, or the recorded addresses are inconsistent.
+    func checkFile() throws(Symbolizer.UnusableImage) {
+        guard bias <= start, start < end else {
+            throw Symbolizer.UnusableImage(
+                reason: "its recorded load bias and address range do not fit together")
+        }
+        let fileBuildID = try Self.gnuBuildID(ofFileAt: path)
+        if let buildID, buildID != fileBuildID {
+            let ids = "\(Self.hex(fileBuildID)), the process loaded \(Self.hex(buildID))"
+            throw Symbolizer.UnusableImage(reason: "the file's build id is \(ids)")
+        }
+    }
+
+    private static func hex(_ buildID: [UInt8]?) -> String {
+        guard let buildID else {
+            return "missing"
+        }
+        return buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     /// The GNU build id among the notes of one `PT_NOTE` segment, or nil if none is one.
     ///
     /// - Parameters:
@@ -24,7 +54,8 @@ extension Symbolizer.Image {
                 return nil
             }
             if header.n_type == UInt32(NT_GNU_BUILD_ID),
-                notes[name..<name + Int(header.n_namesz)].elementsEqual("GNU\0".utf8) {
+                notes[name..<name + Int(header.n_namesz)].elementsEqual("GNU\0".utf8)
+            {
                 return Array(notes[descriptor..<descriptor + Int(header.n_descsz)])
             }
             offset = descriptor + padded(Int(header.n_descsz))
@@ -41,7 +72,8 @@ extension Symbolizer.Image {
     static func gnuBuildID(ofFileAt path: String) throws(Symbolizer.UnusableImage) -> [UInt8]? {
         let file = open(path, O_RDONLY | O_CLOEXEC)
         guard file >= 0 else {
-            throw Symbolizer.UnusableImage(reason: "cannot open it (\(String(cString: strerror(errno))))")
+            throw Symbolizer.UnusableImage(
+                reason: "cannot open it (\(String(cString: strerror(errno))))")
         }
         defer { close(file) }
         func read(_ count: Int, at offset: UInt64) throws(Symbolizer.UnusableImage) -> [UInt8] {
@@ -57,7 +89,9 @@ extension Symbolizer.Image {
             return bytes
         }
         let identity = try read(MemoryLayout<Elf64_Ehdr>.size, at: 0)
-        guard identity.starts(with: [0x7f, 0x45, 0x4c, 0x46]), identity[Int(EI_CLASS)] == UInt8(ELFCLASS64) else {
+        guard identity.starts(with: [0x7f, 0x45, 0x4c, 0x46]),
+            identity[Int(EI_CLASS)] == UInt8(ELFCLASS64)
+        else {
             throw Symbolizer.UnusableImage(reason: "it is not a 64-bit ELF file")
         }
         let header = identity.withUnsafeBytes { $0.loadUnaligned(as: Elf64_Ehdr.self) }

@@ -20,9 +20,8 @@ extension Symbolizer {
             var generation: LoaderGeneration
         }
 
-        private typealias Callback = @convention(c) (
-            UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?
-        ) -> Int32
+        private typealias Callback =
+            @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
         private typealias IteratePhdr = @convention(c) (Callback, UnsafeMutableRawPointer?) -> Int32
 
         private static let iteratePhdr: IteratePhdr = {
@@ -38,13 +37,14 @@ extension Symbolizer {
             withoutActuallyEscaping(body) { body in
                 var body = body
                 withUnsafeMutablePointer(to: &body) { context in
-                    _ = iteratePhdr({ info, size, context in
-                        guard let info, let context else {
-                            return 1
-                        }
-                        let body = context.assumingMemoryBound(to: ((Object) -> Bool).self).pointee
-                        return body(Object(info, size: size)) ? 0 : 1
-                    }, context)
+                    _ = iteratePhdr(
+                        { info, size, context in
+                            guard let info, let context else {
+                                return 1
+                            }
+                            let body = context.load(as: ((Object) -> Bool).self)
+                            return body(Object(info, size: size)) ? 0 : 1
+                        }, context)
                 }
             }
         }

@@ -14,16 +14,56 @@ extension Symbolizer {
         ///   - sourcePath: The source file DWARF gives, if any.
         ///   - line: The line DWARF gives, or 0.
         ///   - image: The path of the image holding the code.
-        init(rawName: String?, function: String?, sourcePath: String?, line: Int, image: String) {
+        ///   - verdicts: What is known of images and files, used and added to.
+        init(
+            rawName: String?, function: String?, sourcePath: String?, line: Int, image: String,
+            verdicts: inout Verdicts
+        ) {
             if let sourcePath, !sourcePath.isEmpty {
-                frame = Frame(filename: Self.filename(sourcePath), lineno: line, function: function, image: image)
+                frame = Frame(
+                    filename: Self.filename(sourcePath), lineno: line, function: function,
+                    image: image)
             } else {
                 // No line information: name the image, as CPython names `<unknown>` with line 0.
                 frame = Frame(filename: image, lineno: 0, function: function, image: image)
             }
-            isMachinery = Self.isRuntimeImage(image)
-                || sourcePath.map { Self.isMachinerySource($0, line: line) } ?? false
+            isMachinery =
+                verdicts.isRuntimeImage(image)
+                || sourcePath.map { line == 0 || verdicts.isMachinerySource($0) } ?? false
                 || rawName.map(Self.isTracerSymbol) ?? false
+        }
+
+        /// A frame the symbol tables and DWARF describe, with nothing known beforehand.
+        init(rawName: String?, function: String?, sourcePath: String?, line: Int, image: String) {
+            var verdicts = Verdicts()
+            self.init(
+                rawName: rawName, function: function, sourcePath: sourcePath, line: line,
+                image: image, verdicts: &verdicts)
+        }
+
+        /// Whether images and source files are the machinery's, remembered: a snapshot has
+        /// many frames but few images and files, and telling means comparing strings.
+        struct Verdicts {
+            private var runtimeImages: [String: Bool] = [:]
+            private var machinerySources: [String: Bool] = [:]
+
+            mutating func isRuntimeImage(_ path: String) -> Bool {
+                if let verdict = runtimeImages[path] {
+                    return verdict
+                }
+                let verdict = ResolvedFrame.isRuntimeImage(path)
+                runtimeImages[path] = verdict
+                return verdict
+            }
+
+            mutating func isMachinerySource(_ path: String) -> Bool {
+                if let verdict = machinerySources[path] {
+                    return verdict
+                }
+                let verdict = ResolvedFrame.isMachinerySource(path)
+                machinerySources[path] = verdict
+                return verdict
+            }
         }
 
         private init(frame: Frame, isMachinery: Bool) {
@@ -50,7 +90,9 @@ extension Symbolizer {
         /// The C core will export `tm_image_is_runtime(path)` with this list, for the preload
         /// tracer; this function then becomes a call to it.
         private static func isRuntimeImage(_ path: String) -> Bool {
-            let name = path.split(separator: "/").last ?? ""
+            let name =
+                path.utf8.lastIndex(of: 0x2f).map { path[path.utf8.index(after: $0)...] }
+                ?? path[...]
             return runtimeImagePrefixes.contains { name.hasPrefix($0) }
         }
 
@@ -62,20 +104,22 @@ extension Symbolizer {
             "libBlocksRuntime.so", "libTraceMallocPreload.so",
         ]
 
-        /// Whether source at `path` and `line` is the machinery's, though compiled into the
-        /// caller's image: code the compiler generated, code inlined from the standard library
-        /// or the core libraries, or the tracer's C core (whose static helpers have no `tm_`
-        /// prefix to recognise them by).
-        private static func isMachinerySource(_ path: String, line: Int) -> Bool {
-            // A file with line 0 is code synthesised for a declaration, such as an allocating
-            // initializer inlined into its caller: the caller's line is the one to show.
-            path.hasSuffix("<compiler-generated>") || line == 0
-                || librarySourceMarkers.contains { path.contains($0) }
+        /// Whether source in the file at `path` is the machinery's, though compiled into the
+        /// caller's image: code the compiler generated (a macro's expansion too, whose use is
+        /// the caller's line), code inlined from the standard library or the core libraries,
+        /// or the tracer's C core (whose static helpers have no `tm_` prefix to recognise them
+        /// by). Source at line 0 is too, whatever the file: code synthesised for a declaration,
+        /// such as an allocating initializer inlined into its caller, whose line is the one to
+        /// show.
+        private static func isMachinerySource(_ path: String) -> Bool {
+            path.hasSuffix("<compiler-generated>")
+                || machinerySourceMarkers.contains { path.contains($0) }
         }
 
-        private static let librarySourceMarkers = [
-            "/swift/stdlib/", "/usr/lib/swift/", "/swift-corelibs-foundation/",
-            "/swift-foundation/", "/swift-corelibs-libdispatch/", "Sources/CTraceMalloc/",
+        private static let machinerySourceMarkers = [
+            "/swift-generated-sources/@__swiftmacro_", "/swift/stdlib/", "/usr/lib/swift/",
+            "/swift-corelibs-foundation/", "/swift-foundation/", "/swift-corelibs-libdispatch/",
+            "Sources/CTraceMalloc/",
         ]
 
         /// Whether `rawName` is a function of the tracer: its Swift module (mangled

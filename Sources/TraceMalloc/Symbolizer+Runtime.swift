@@ -1,49 +1,21 @@
 @_spi(Internal) internal import Runtime
 
 extension Symbolizer {
-    /// Why an image's file cannot be used to symbolise its addresses.
-    struct UnusableImage: Error {
-        var reason: String
-    }
-
-    /// An image whose file was checked, symbolised by the toolchain's `Runtime` module: its ELF
-    /// symbol tables, DWARF line tables and inlined-call records, and the Swift demangler.
-    struct RuntimeImage: Sendable {
-        let image: Image
-        /// The image alone, as the `Runtime` module's map. One image per map: the module
-        /// finds images by binary search, which images that overlap (a non-PIE executable
-        /// at bias 0) would mislead.
-        private let map: ImageMap
-
-        /// Checks that the file at `image.path` is the one the process loaded.
-        ///
-        /// - Throws: `UnusableImage` if the file cannot be read, its build id is not the
-        ///   recorded one, or the recorded addresses are inconsistent.
-        init(checking image: Image) throws(UnusableImage) {
-            guard image.bias <= image.start, image.start < image.end else {
-                throw UnusableImage(reason: "its recorded load bias and address range do not fit together")
+    /// The toolchain's `Runtime` module: its Swift demangler, and its ELF and DWARF readers for
+    /// when no llvm-symbolizer is found. It needs nothing installed, but runs all of an image's
+    /// line-number programs for each address, so large debug images symbolise slowly.
+    enum RuntimeModule {
+        /// The frames at `returnAddress` in `image`, most recent (innermost inlined) first.
+        static func frames(returnAddress: UInt, in image: Image) -> [ResolvedFrame] {
+            let noSymbol = [
+                ResolvedFrame(
+                    rawName: nil, function: nil, sourcePath: nil, line: 0, image: image.path)
+            ]
+            guard let map = imageMap(of: image) else {
+                return noSymbol
             }
-            let fileBuildID = try Image.gnuBuildID(ofFileAt: image.path)
-            if let recorded = image.buildID, recorded != fileBuildID {
-                throw UnusableImage(reason:
-                    "the file's build id is \(Self.hex(fileBuildID)), the process loaded \(Self.hex(recorded))")
-            }
-            // Read back what was written, so that a toolchain whose format differs makes every
-            // image unusable, with a warning, rather than misplaced.
-            guard let map = ImageMap(compactImageMapData: Self.compactImageMap(of: image)),
-                map.count == 1, map[0].path == image.path,
-                UInt(map[0].baseAddress) == image.bias, UInt(map[0].endOfText) == image.end
-            else {
-                throw UnusableImage(reason: "the Runtime module does not read the image map written for it")
-            }
-            self.image = image
-            self.map = map
-        }
-
-        /// The frames at `returnAddress`, most recent (innermost inlined) first.
-        func frames(returnAddress: UInt) -> [ResolvedFrame] {
             let backtrace = Backtrace(
-                architecture: Self.architecture,
+                architecture: architecture,
                 frames: [RichFrame<UInt64>.returnAddress(UInt64(returnAddress))],
                 images: map
             )
@@ -61,20 +33,43 @@ extension Symbolizer {
                     )
                 }
             }
-            return frames.isEmpty ? [.unknown(image: image.path)] : frames
+            return frames.isEmpty ? noSymbol : frames
         }
 
-        /// Only a label in the `Runtime` module's descriptions; symbolisation does not use it.
+        /// `rawName` demangled the way Swift's backtracer shows it (`Node.init(value:)`, without
+        /// module or types); a name that is not mangled comes back as it is.
+        static func demangle(_ rawName: String) -> String {
+            SymbolicatedBacktrace.Symbol(
+                imageIndex: 0, imageName: "", rawName: rawName, offset: 0, sourceLocation: nil
+            ).name
+        }
+
+        /// Only a label in the module's descriptions; symbolisation does not use it.
         #if arch(arm64)
         private static let architecture = "arm64"
         #else
         private static let architecture = "x86_64"
         #endif
 
-        /// `image` in the `Runtime` module's compact image-map format, version 0 as Swift 6.3
-        /// writes it: `ImageMap` has no public initializer, and this format is how the module
-        /// itself stores and decodes maps (`Backtrace: Codable`). Only the plain forms are
-        /// written: absolute 8-byte addresses, and the path as literal chunks.
+        /// `image` alone as the module's `ImageMap`, or nil if the module does not read back
+        /// what was written for it (a toolchain whose format differs).
+        ///
+        /// One image per map: the module finds images by binary search, which images that
+        /// overlap (a non-PIE executable at bias 0) would mislead.
+        private static func imageMap(of image: Image) -> ImageMap? {
+            guard let map = ImageMap(compactImageMapData: compactImageMap(of: image)),
+                map.count == 1, map[0].path == image.path,
+                UInt(map[0].baseAddress) == image.bias, UInt(map[0].endOfText) == image.end
+            else {
+                return nil
+            }
+            return map
+        }
+
+        /// `image` in the module's compact image-map format, version 0 as Swift 6.3 writes it:
+        /// `ImageMap` has no public initializer, and this format is how the module itself
+        /// stores and decodes maps (`Backtrace: Codable`). Only the plain forms are written:
+        /// absolute 8-byte addresses, and the path as literal chunks.
         private static func compactImageMap(of image: Image) -> [UInt8] {
             var bytes: [UInt8] = [0x02]  // version 0, 64-bit words
             let platform = "Linux".utf8  // only a label, shown in the module's descriptions
@@ -109,13 +104,6 @@ extension Symbolizer {
 
         private static func bigEndianBytes(_ value: UInt64) -> [UInt8] {
             (0..<8).reversed().map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
-        }
-
-        private static func hex(_ buildID: [UInt8]?) -> String {
-            guard let buildID else {
-                return "missing"
-            }
-            return buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         }
     }
 }

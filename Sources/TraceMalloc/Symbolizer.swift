@@ -3,17 +3,23 @@ import Synchronization
 /// Turns captured return addresses into frames: demangled function, source file, line, and the
 /// calls the compiler inlined there, each as a frame of its own.
 ///
-/// Symbolisation reads files and allocates, so it runs when a snapshot is taken or a file is
-/// read, never in a malloc hook. Each address is resolved once; later look-ups hit a cache.
-/// The work is done by the toolchain's `Runtime` module (its ELF and DWARF readers and the
-/// Swift demangler); see `Symbolizer+Runtime.swift`.
+/// Symbolisation reads files, runs a child process and allocates, so it runs when a snapshot
+/// is taken or a file is read, never in a malloc hook. Each address is resolved once; later
+/// look-ups hit a cache. The toolchain's `llvm-symbolizer` reads the debug information and the
+/// `Runtime` module demangles Swift names; without llvm-symbolizer the `Runtime` module reads
+/// the debug information too, more slowly.
 final class Symbolizer: Sendable {
     /// This process's images. An address in no known image makes it re-read the list when the
     /// dynamic loader has loaded or unloaded something since (`dlopen`).
-    static let currentProcess = Symbolizer(images: [], followsCurrentProcess: true)
+    static let currentProcess = Symbolizer(
+        images: [], followsCurrentProcess: true, llvmSymbolizerPath: LLVMSymbolizer.defaultPath)
 
     private let followsCurrentProcess: Bool
     private let state: Mutex<State>
+    /// The llvm-symbolizer to ask; nil when there is none, or it failed, and the `Runtime`
+    /// module reads the debug information instead. A lock of its own, so that cache hits do
+    /// not wait for its answers.
+    private let llvmSymbolizer: Mutex<LLVMSymbolizer?>
 
     /// Everything the symbolizer learns, behind one lock: callers may symbolise from any thread.
     private struct State: ~Copyable {
@@ -28,14 +34,14 @@ final class Symbolizer: Sendable {
 
     /// An image and whether its file can be used to symbolise it.
     private struct LoadedImage: Sendable {
-        enum SymbolSource: Sendable {
+        enum FileCheck: Sendable {
             case unchecked
-            case usable(RuntimeImage)
+            case verified
             case unusable
         }
 
         var image: Image
-        var symbolSource: SymbolSource = .unchecked
+        var fileCheck: FileCheck = .unchecked
     }
 
     /// Creates a symbolizer for the images of another, possibly finished, process, as its
@@ -44,14 +50,19 @@ final class Symbolizer: Sendable {
     /// An image whose file is missing, or whose build id differs from the recorded one, gives
     /// frames `("<unknown>", 0)` and one entry in `warnings`.
     ///
-    /// - Parameter images: The images the traced process had loaded.
-    convenience init(images: [Image]) {
-        self.init(images: images, followsCurrentProcess: false)
+    /// - Parameters:
+    ///   - images: The images the traced process had loaded.
+    ///   - llvmSymbolizerPath: The llvm-symbolizer to run, or nil to read debug information
+    ///     with the `Runtime` module.
+    convenience init(images: [Image], llvmSymbolizerPath: String? = LLVMSymbolizer.defaultPath) {
+        self.init(
+            images: images, followsCurrentProcess: false, llvmSymbolizerPath: llvmSymbolizerPath)
     }
 
-    private init(images: [Image], followsCurrentProcess: Bool) {
+    private init(images: [Image], followsCurrentProcess: Bool, llvmSymbolizerPath: String?) {
         self.followsCurrentProcess = followsCurrentProcess
         state = Mutex(State(images: images.map { LoadedImage(image: $0) }))
+        llvmSymbolizer = Mutex(llvmSymbolizerPath.map(LLVMSymbolizer.init(path:)))
     }
 
     /// The images known so far; for `currentProcess`, the ones loaded now.
@@ -64,7 +75,8 @@ final class Symbolizer: Sendable {
         }
     }
 
-    /// Why some frames are `<unknown>`: one line per image that could not be used.
+    /// Why some frames are `<unknown>` or were slow to come: one line per image that could not
+    /// be used, and one if llvm-symbolizer failed.
     var warnings: [String] {
         state.withLock { $0.warnings }
     }
@@ -78,7 +90,18 @@ final class Symbolizer: Sendable {
     /// - Returns: At least one frame; `("<unknown>", 0)` when nothing is known.
     /// - Complexity: O(1) once the address has been resolved.
     func frames(returnAddress: UInt) -> [Frame] {
-        resolved(returnAddress: returnAddress).map(\.frame)
+        resolved(returnAddresses: [returnAddress])[0].map(\.frame)
+    }
+
+    /// The frames at each of `returnAddresses`, as `frames(returnAddress:)` gives them.
+    ///
+    /// Resolving many addresses in one call is faster: llvm-symbolizer is sent them in bulk
+    /// rather than one exchange each.
+    ///
+    /// - Parameter returnAddresses: Return addresses as stack walks captured them.
+    /// - Returns: One list of frames for each address, in order.
+    func frames(returnAddresses: some Collection<UInt>) -> [[Frame]] {
+        resolved(returnAddresses: Array(returnAddresses)).map { $0.map(\.frame) }
     }
 
     /// The traceback of a captured stack, as Python would show it.
@@ -109,8 +132,9 @@ final class Symbolizer: Sendable {
         keepingRuntimeFrames: Bool = false
     ) -> Traceback {
         precondition(limit >= 1, "a traceback keeps at least one frame")
-        precondition(totalDepth >= returnAddresses.count, "the stack is deeper than its captured part")
-        var frames = returnAddresses.flatMap { resolved(returnAddress: $0) }
+        precondition(
+            totalDepth >= returnAddresses.count, "the stack is deeper than its captured part")
+        var frames = resolved(returnAddresses: Array(returnAddresses)).joined().map { $0 }
         if !keepingRuntimeFrames, let callersFrame = frames.firstIndex(where: { !$0.isMachinery }) {
             frames.removeFirst(callersFrame)
         }
@@ -124,32 +148,101 @@ final class Symbolizer: Sendable {
         )
     }
 
-    /// The frames at `returnAddress`, from the cache or resolved now.
+    /// The frames at each of `returnAddresses`, from the cache or resolved now.
     ///
-    /// The lock is not held while the `Runtime` module reads DWARF (tens of microseconds per
-    /// address), so other threads' cache hits do not wait for it. Two threads resolving the
-    /// same address both do the work and store the same frames.
-    private func resolved(returnAddress: UInt) -> [ResolvedFrame] {
-        let lookup: (cached: [ResolvedFrame]?, image: LoadedImage?) = state.withLock { state in
-            if let frames = state.cache[returnAddress] {
-                return (frames, nil)
+    /// The cache's lock is not held while the debug information is read, so other threads'
+    /// cache hits do not wait for it. Two threads resolving the same address both do the work
+    /// and store the same frames.
+    private func resolved(returnAddresses: [UInt]) -> [[ResolvedFrame]] {
+        var results = [[ResolvedFrame]?](repeating: nil, count: returnAddresses.count)
+        // Addresses in checked images that the cache does not have, each once.
+        var misses: [UInt: Image] = [:]
+        state.withLock { state in
+            for (index, returnAddress) in returnAddresses.enumerated() {
+                if let frames = state.cache[returnAddress] {
+                    results[index] = frames
+                    continue
+                }
+                let loaded = checkedImage(containing: returnAddress &- 1, in: &state)
+                switch loaded?.fileCheck {
+                case .verified:
+                    misses[returnAddress] = loaded?.image
+                case .unusable, .unchecked:
+                    results[index] = [.unknown(image: loaded?.image.path)]
+                case nil:
+                    results[index] = [.unknown(image: nil)]
+                }
             }
-            return (nil, checkedImage(containing: returnAddress &- 1, in: &state))
         }
-        if let cached = lookup.cached {
-            return cached
+        let found = symbolicate(misses.map { ($0.key, $0.value) })
+        state.withLock { state in
+            for (index, returnAddress) in returnAddresses.enumerated() {
+                if let frames = found[returnAddress] {
+                    results[index] = frames
+                }
+                state.cache[returnAddress] = results[index]
+            }
         }
-        let frames: [ResolvedFrame]
-        switch lookup.image?.symbolSource {
-        case .usable(let runtimeImage):
-            frames = runtimeImage.frames(returnAddress: returnAddress)
-        case .unusable, .unchecked:
-            frames = [.unknown(image: lookup.image?.image.path)]
-        case nil:
-            frames = [.unknown(image: nil)]
+        return results.map { $0! }
+    }
+
+    /// The frames at each return address in its image, whose file was checked: from
+    /// llvm-symbolizer, or from the `Runtime` module when it cannot answer.
+    private func symbolicate(
+        _ addresses: [(returnAddress: UInt, image: Image)]
+    ) -> [UInt: [ResolvedFrame]] {
+        guard !addresses.isEmpty else {
+            return [:]
         }
-        state.withLock { $0.cache[returnAddress] = frames }
+        // The call instruction, in the file's address space.
+        let requests = addresses.map {
+            (file: $0.image.path, address: $0.returnAddress - 1 - $0.image.bias)
+        }
+        let answers = llvmSymbolizer.withLock { llvmSymbolizer in
+            askLLVMSymbolizer(&llvmSymbolizer, requests)
+        }
+        var frames: [UInt: [ResolvedFrame]] = [:]
+        var verdicts = ResolvedFrame.Verdicts()
+        for (index, (returnAddress, image)) in addresses.enumerated() {
+            guard let sourceFrames = answers?[index] else {
+                frames[returnAddress] = RuntimeModule.frames(
+                    returnAddress: returnAddress, in: image)
+                continue
+            }
+            frames[returnAddress] = sourceFrames.map { frame in
+                ResolvedFrame(
+                    rawName: frame.rawName,
+                    function: frame.rawName.map(RuntimeModule.demangle),
+                    sourcePath: frame.file,
+                    line: frame.line,
+                    image: image.path,
+                    verdicts: &verdicts
+                )
+            }
+        }
         return frames
+    }
+
+    /// llvm-symbolizer's answers, or nil without one. One that fails is dropped, with a
+    /// warning, and the `Runtime` module takes over.
+    private func askLLVMSymbolizer(
+        _ llvmSymbolizer: inout LLVMSymbolizer?,
+        _ requests: [(file: String, address: UInt)]
+    ) -> [[LLVMSymbolizer.SourceFrame]?]? {
+        guard let running = llvmSymbolizer else {
+            return nil
+        }
+        do throws(LLVMSymbolizer.Failure) {
+            return try running.frames(of: requests)
+        } catch {
+            llvmSymbolizer = nil
+            state.withLock {
+                $0.warnings.append(
+                    "\(running.path): \(error.reason); the Runtime module reads debug information "
+                        + "from now on, more slowly")
+            }
+            return nil
+        }
     }
 
     /// The image holding `address`, its file checked; nil when no image holds it.
@@ -162,12 +255,12 @@ final class Symbolizer: Sendable {
         guard let index else {
             return nil
         }
-        if case .unchecked = state.images[index].symbolSource {
+        if case .unchecked = state.images[index].fileCheck {
             do {
-                let runtimeImage = try RuntimeImage(checking: state.images[index].image)
-                state.images[index].symbolSource = .usable(runtimeImage)
+                try state.images[index].image.checkFile()
+                state.images[index].fileCheck = .verified
             } catch {
-                state.images[index].symbolSource = .unusable
+                state.images[index].fileCheck = .unusable
                 state.warnings.append(
                     "\(state.images[index].image.path): \(error.reason); its frames are <unknown>")
             }

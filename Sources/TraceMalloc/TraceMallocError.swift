@@ -15,6 +15,9 @@ public enum TraceMallocError: Error, Sendable, Equatable {
     case unknownKeyType(String)
     /// `cumulative: true` with `.traceback`.
     case cumulativeWithTraceback
+    /// Statistics whose sizes add up past `Int.max` (Python's integers have no bound; only
+    /// hand-made or loaded sizes can get there).
+    case sizeOverflow
     /// A snapshot file that cannot be read or written: what is wrong with which file.
     case invalidFile(path: String, reason: String)
 }
@@ -34,6 +37,8 @@ extension TraceMallocError: CustomStringConvertible {
             "unknown key_type: '\(name)'"
         case .cumulativeWithTraceback:
             "cumulative mode cannot by used with key type 'traceback'"
+        case .sizeOverflow:
+            "the sizes of the traces add up to more than \(Int.max) bytes"
         case .invalidFile(let path, let reason):
             "\(path): \(reason)"
         }

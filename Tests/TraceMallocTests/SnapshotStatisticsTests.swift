@@ -66,3 +66,18 @@ private func largeSnapshot(traceCount: Int, tracebackCount: Int) -> Snapshot {
     #expect(elapsed < .milliseconds(500))
     #endif
 }
+
+@Test func sizesAddingUpPastIntMaxThrowInsteadOfTrapping() throws {
+    let frame = Frame(filename: "big.swift", lineno: 1)
+    let huge = Trace(domain: 0, size: Int.max, traceback: Traceback(frames: [frame]))
+    let twice = Snapshot(traces: [huge, huge], tracebackLimit: 1)
+    #expect(throws: TraceMallocError.sizeOverflow) { try twice.statistics(.lineno) }
+    #expect(throws: TraceMallocError.sizeOverflow) { try twice.statistics(.traceback) }
+    let recursive = Snapshot(
+        traces: [Trace(domain: 0, size: Int.max, traceback: Traceback(frames: [frame, frame]))], tracebackLimit: 2)
+    #expect(throws: TraceMallocError.sizeOverflow) { try recursive.statistics(.filename, cumulative: true) }
+    let negative = Snapshot(traces: [Trace(domain: 0, size: -Int.max, traceback: Traceback(frames: [frame]))],
+                            tracebackLimit: 1)
+    #expect(throws: TraceMallocError.sizeOverflow) { try negative.compare(to: Snapshot(traces: [huge], tracebackLimit: 1), .lineno) }
+    #expect(try Snapshot(traces: [huge], tracebackLimit: 1).statistics(.lineno).first?.size == Int.max)
+}
