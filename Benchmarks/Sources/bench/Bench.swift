@@ -10,13 +10,16 @@ struct Bench: ParsableCommand {
         commandName: "bench",
         abstract: "Measure what tracing costs, side by side with heaptrack.",
         discussion: """
-            Runs the workloads untraced, linked with TraceMalloc but not tracing, traced with
-            SWIFTTRACEMALLOC=1 and =25, under `swift-tracemalloc run --nframe 25` and under
-            heaptrack, interleaved, then prints Markdown tables of the ratios and the goals.
-            Progress goes to stderr. A mode whose program did not build or does not work is
-            printed as n/a with the reason. Build everything and run it with:
+            Runs the workloads untraced, linked with TraceMalloc but not tracing, traced with \
+            SWIFTTRACEMALLOC=1 and =25, under `swift-tracemalloc run --nframe 25` and under \
+            heaptrack, interleaved, then prints Markdown tables of the ratios and the goals. \
+            Progress goes to stderr. A mode whose program did not build or does not work is \
+            printed as n/a with the reason.
+
+            Build everything and run it, from the repository root:
 
               Benchmarks/run
+              Benchmarks/run --repetitions 3 --workload json --skip-heaptrack
             """)
 
     @Option(help: "How many times each mode runs each workload (at least 5 for published numbers).")
