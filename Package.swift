@@ -31,6 +31,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The README demo's sample program: built without TraceMalloc, traced by `run`.
+        .executableTarget(name: "tracemalloc-demo"),
         .testTarget(
             name: "TraceMallocTests",
             dependencies: ["TraceMalloc"]

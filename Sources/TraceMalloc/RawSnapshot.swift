@@ -1,0 +1,301 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A snapshot as the preloaded tracer writes it: return addresses plus the images needed to
+/// symbolise them later, in another process.
+///
+/// The traced process runs no Swift, so the C tracer writes this little-endian layout and
+/// `swift-tracemalloc run` turns it into a `Snapshot` once the program has ended:
+///
+///     magic "TMRAW001"; u32 version = 1; u32 traceback_limit; u64 pid
+///     u32 nimages, then per image:
+///         u64 start, u64 end, u64 bias, u16 build_id_len, build id, u16 path_len, path (no NUL)
+///     u64 ntracebacks, then per traceback:
+///         u32 nstored, u32 total_depth, u64 return_addresses[nstored] (most recent first)
+///     u64 ntraces, then per trace: u32 domain, u32 traceback_index, u64 size
+///     u64 current, u64 peak, magic "TMEND001"
+///
+/// Reading validates like any other file: every count is checked against the bytes that remain
+/// before anything is reserved, so a truncated or corrupt file throws one clear error.
+package struct RawSnapshot: Sendable {
+    /// A loaded image (executable or shared library) of the traced process.
+    package struct Image: Hashable, Sendable {
+        /// The first address of the image's mapping.
+        package var start: UInt
+        /// The address just past the image's mapping.
+        package var end: UInt
+        /// What the loader added to the ELF file's addresses (`dlpi_addr`).
+        package var bias: UInt
+        /// The GNU build id, empty when the image has none.
+        package var buildID: [UInt8]
+        /// The path the image was loaded from.
+        package var path: String
+
+        package init(start: UInt, end: UInt, bias: UInt, buildID: [UInt8], path: String) {
+            self.start = start
+            self.end = end
+            self.bias = bias
+            self.buildID = buildID
+            self.path = path
+        }
+    }
+
+    /// A captured stack, as the tracer interned it.
+    package struct Stack: Hashable, Sendable {
+        /// Return addresses, most recent first, the tracer's own hook frames already removed.
+        package var returnAddresses: [UInt]
+        /// The depth of the whole stack, which may exceed `returnAddresses.count`.
+        package var totalDepth: Int
+
+        package init(returnAddresses: [UInt], totalDepth: Int) {
+            self.returnAddresses = returnAddresses
+            self.totalDepth = totalDepth
+        }
+    }
+
+    /// A live block: its domain, size and the index of its stack in `stacks`.
+    package struct Record: Hashable, Sendable {
+        /// The address space of the block: 0 is the malloc heap.
+        package var domain: UInt32
+        /// The index in `stacks` of where the block was allocated.
+        package var stack: Int
+        /// The size of the block in bytes.
+        package var size: Int
+
+        package init(domain: UInt32, stack: Int, size: Int) {
+            self.domain = domain
+            self.stack = stack
+            self.size = size
+        }
+    }
+
+    /// The `nframe` the process traced with.
+    package var tracebackLimit: Int
+    /// The process that wrote the file.
+    package var pid: Int
+    /// The images loaded in that process when the file was written.
+    package var images: [Image]
+    /// Each distinct stack once; `records` refer to them by index.
+    package var stacks: [Stack]
+    /// The live blocks, in the tracer's order.
+    package var records: [Record]
+    /// The traced bytes live when the file was written (`tracedMemory().current`).
+    package var current: Int
+    /// The high-water mark of traced bytes (`tracedMemory().peak`).
+    package var peak: Int
+
+    package init(
+        tracebackLimit: Int, pid: Int, images: [Image], stacks: [Stack], records: [Record],
+        current: Int, peak: Int
+    ) {
+        self.tracebackLimit = tracebackLimit
+        self.pid = pid
+        self.images = images
+        self.stacks = stacks
+        self.records = records
+        self.current = current
+        self.peak = peak
+    }
+}
+
+extension RawSnapshot {
+    static let magic = Array("TMRAW001".utf8)
+    static let endMagic = Array("TMEND001".utf8)
+    static let version: UInt32 = 1
+
+    /// Reads a raw snapshot file.
+    ///
+    /// - Parameter path: The file the tracer wrote.
+    /// - Throws: `TraceMallocError.invalidFile` naming the file and what is wrong with it.
+    package init(contentsOf path: String) throws {
+        let bytes = try Self.readAll(path)
+        try self.init(bytes: bytes, path: path)
+    }
+
+    /// Parses the bytes of a raw snapshot file.
+    ///
+    /// - Parameters:
+    ///   - bytes: The whole file.
+    ///   - path: The file's name, for error messages.
+    /// - Throws: `TraceMallocError.invalidFile` naming `path` and what is wrong with the bytes.
+    package init(bytes: [UInt8], path: String) throws {
+        self = try bytes.withUnsafeBytes { buffer in
+            var reader = Reader(bytes: buffer, path: path)
+            return try reader.readSnapshot()
+        }
+    }
+
+    private static func readAll(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw TraceMallocError.invalidFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { return bytes }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw TraceMallocError.invalidFile(path: path, reason: String(cString: strerror(errno)))
+            }
+            bytes += chunk[..<count]
+        }
+    }
+}
+
+/// A bounds-checked little-endian cursor over a raw snapshot file.
+private struct Reader {
+    let bytes: UnsafeRawBufferPointer
+    let path: String
+    var offset = 0
+
+    init(bytes: UnsafeRawBufferPointer, path: String) {
+        self.bytes = bytes
+        self.path = path
+    }
+
+    var remaining: Int { bytes.count - offset }
+
+    mutating func readSnapshot() throws -> RawSnapshot {
+        guard !bytes.isEmpty else { throw failure("empty file") }
+        guard remaining >= RawSnapshot.magic.count,
+            Array(bytes[0..<RawSnapshot.magic.count]) == RawSnapshot.magic
+        else { throw failure("not a swift-tracemalloc raw snapshot (bad magic)") }
+        offset = RawSnapshot.magic.count
+
+        try need(16, "the header")
+        let version = u32()
+        guard version == RawSnapshot.version else {
+            throw failure("raw format version \(version) is not supported (expected \(RawSnapshot.version))")
+        }
+        let limit = Int(u32())
+        guard (1...65535).contains(limit) else {
+            throw failure("traceback limit \(limit) is outside [1; 65535]")
+        }
+        let pid = try int(u64(), "pid")
+
+        let images = try readImages()
+        let stacks = try readStacks()
+        let records = try readRecords(stackCount: stacks.count)
+
+        try need(16 + RawSnapshot.endMagic.count, "the trailer")
+        let current = try int(u64(), "current size")
+        let peak = try int(u64(), "peak size")
+        guard Array(bytes[offset..<offset + RawSnapshot.endMagic.count]) == RawSnapshot.endMagic else {
+            throw failure("corrupt trailer (bad end magic)")
+        }
+        offset += RawSnapshot.endMagic.count
+        guard remaining == 0 else {
+            throw failure("\(remaining) unexpected bytes after the end marker")
+        }
+        return RawSnapshot(
+            tracebackLimit: limit, pid: pid, images: images, stacks: stacks, records: records,
+            current: current, peak: peak)
+    }
+
+    private mutating func readImages() throws -> [RawSnapshot.Image] {
+        try need(4, "the image count")
+        let count = Int(u32())
+        let smallest = 3 * 8 + 2 + 2
+        guard count <= remaining / smallest else {
+            throw failure("truncated file: \(count) images cannot fit in the \(remaining) bytes left")
+        }
+        var images: [RawSnapshot.Image] = []
+        images.reserveCapacity(count)
+        for index in 0..<count {
+            let what = "image \(index)"
+            try need(3 * 8 + 2, what)
+            let start = UInt(u64())
+            let end = UInt(u64())
+            let bias = UInt(u64())
+            guard start <= end else { throw failure("\(what) ends before it starts") }
+            let buildID = Array(try byteString(what))
+            let path = String(decoding: try byteString(what), as: UTF8.self)
+            images.append(RawSnapshot.Image(start: start, end: end, bias: bias, buildID: buildID, path: path))
+        }
+        return images
+    }
+
+    private mutating func readStacks() throws -> [RawSnapshot.Stack] {
+        try need(8, "the traceback count")
+        let count = try int(u64(), "traceback count")
+        guard count <= remaining / 8 else {
+            throw failure("truncated file: \(count) tracebacks cannot fit in the \(remaining) bytes left")
+        }
+        var stacks: [RawSnapshot.Stack] = []
+        stacks.reserveCapacity(count)
+        for index in 0..<count {
+            let what = "traceback \(index)"
+            try need(8, what)
+            let stored = Int(u32())
+            let depth = Int(u32())
+            guard stored <= depth || depth == 65535 else {
+                throw failure("\(what) stores \(stored) frames of a \(depth)-frame stack")
+            }
+            try need(stored * 8, what)
+            var addresses: [UInt] = []
+            addresses.reserveCapacity(stored)
+            for _ in 0..<stored { addresses.append(UInt(u64())) }
+            stacks.append(RawSnapshot.Stack(returnAddresses: addresses, totalDepth: depth))
+        }
+        return stacks
+    }
+
+    private mutating func readRecords(stackCount: Int) throws -> [RawSnapshot.Record] {
+        try need(8, "the trace count")
+        let count = try int(u64(), "trace count")
+        guard count <= remaining / 16 else {
+            throw failure("truncated file: \(count) traces cannot fit in the \(remaining) bytes left")
+        }
+        var records: [RawSnapshot.Record] = []
+        records.reserveCapacity(count)
+        for index in 0..<count {
+            try need(16, "trace \(index)")
+            let domain = u32()
+            let stack = Int(u32())
+            guard stack < stackCount else {
+                throw failure("trace \(index) refers to traceback \(stack) of \(stackCount)")
+            }
+            let size = try int(u64(), "size of trace \(index)")
+            records.append(RawSnapshot.Record(domain: domain, stack: stack, size: size))
+        }
+        return records
+    }
+
+    /// A u16 length followed by that many bytes.
+    private mutating func byteString(_ what: String) throws -> UnsafeRawBufferPointer {
+        try need(2, what)
+        let length = Int(u16())
+        try need(length, what)
+        defer { offset += length }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+    }
+
+    private func need(_ count: Int, _ what: String) throws {
+        guard count <= remaining else {
+            throw failure("truncated file: expected \(count - remaining) more bytes for \(what)")
+        }
+    }
+
+    private func int(_ value: UInt64, _ what: String) throws -> Int {
+        guard let result = Int(exactly: value) else { throw failure("absurd \(what) \(value)") }
+        return result
+    }
+
+    private func failure(_ reason: String) -> TraceMallocError {
+        .invalidFile(path: path, reason: reason)
+    }
+
+    // Callers check `need` first: these only load and advance.
+    private mutating func u16() -> UInt16 { load(UInt16.self) }
+    private mutating func u32() -> UInt32 { load(UInt32.self) }
+    private mutating func u64() -> UInt64 { load(UInt64.self) }
+
+    private mutating func load<T: FixedWidthInteger>(_: T.Type) -> T {
+        defer { offset += MemoryLayout<T>.size }
+        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
