@@ -95,7 +95,7 @@ enum Mode: String, CaseIterable, Sendable {
             }
             return nil
         case .run25:
-            return outputs.contains("run.tm") ? nil : Unavailable("run wrote no run.tm")
+            return outputs.contains("run.tm") ? nil : Unavailable("run wrote no run.tm (\(run.lastErrorLine))")
         case .heaptrack:
             return outputs.isEmpty ? Unavailable("heaptrack wrote no file") : nil
         }
