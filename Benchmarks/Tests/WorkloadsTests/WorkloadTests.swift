@@ -4,14 +4,16 @@ import Workloads
 /// The checksums pin down that each workload does its whole work: a release build that dropped
 /// allocations, or a size that stopped reaching the code, would change them.
 @Suite struct WorkloadTests {
+    /// Nodes checked by binary-trees of depth 6: the stretch tree (255 nodes), 64 trees of depth
+    /// 4 (31 each), 16 of depth 6 (127 each) and the long-lived tree (127).
+    private let depth6Nodes: UInt64 = 255 + 64 * 31 + 16 * 127 + 127
+
     @Test func binaryTreesChecksumCountsEveryNode() {
-        // Depth 6: the stretch tree (255 nodes), 64 trees of depth 4 (31), 16 of depth 6 (127)
-        // and the long-lived tree (127).
-        #expect(Workload.named("binary-trees")?.run(6) == 255 + 64 * 31 + 16 * 127 + 127)
+        #expect(Workload.named("binary-trees")?.run(6) == depth6Nodes)
     }
 
     @Test func twoThreadsDoBinaryTreesTwice() {
-        #expect(Workload.named("binary-trees-2t")?.run(6) == 2 * (255 + 64 * 31 + 16 * 127 + 127))
+        #expect(Workload.named("binary-trees-2t")?.run(6) == 2 * depth6Nodes)
     }
 
     @Test func mallocLoopTouchesEveryBlock() {
