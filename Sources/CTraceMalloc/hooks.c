@@ -1,0 +1,264 @@
+/* hooks.c: the malloc family, interposed: forward to glibc, then record the block's trace. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/*
+ * Defining these symbols in the executable (or a preloaded library) puts them before libc's in
+ * symbol lookup, so every allocation of the process, libc's own included, comes here. Each hook
+ * forwards to glibc's implementation under its internal name (no dlsym, which allocates), so a
+ * program behaves exactly as without the tracer, errno included.
+ *
+ * Not tracing, a hook costs one relaxed load. Tracing, it sets tm_thread.busy, forwards, and
+ * records; a hook entered again on the same thread while busy only forwards. Each hook passes
+ * its own frame (__builtin_frame_address(0)) to the capture and does work after it, so the
+ * call is never a tail call and that frame is still there to be walked. Hooks are noinline,
+ * which also keeps clang's hot/cold splitting from moving the tracing path into a
+ * `malloc.cold.1` function with a frame of its own (measured: the first frame was then malloc).
+ */
+#define TM_HOOK __attribute__((noinline))
+
+extern void *__libc_malloc(size_t size);
+extern void __libc_free(void *block);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *block, size_t size);
+extern void *__libc_memalign(size_t alignment, size_t size);
+extern void *__libc_valloc(size_t size);
+extern void *__libc_pvalloc(size_t size);
+
+static inline bool tracing(void) {
+    return TM_UNLIKELY(atomic_load_explicit(&tm_state.tracing, memory_order_relaxed));
+}
+
+/* Whether a new block of this thread should be traced. */
+static inline bool traced_thread(void) {
+    return !tm_thread.busy && !tm_thread.ignore;
+}
+
+/* A request the tables cannot record (a block of 1 TiB or more): refused as glibc refuses
+   what it cannot provide. */
+static void *refuse(void) {
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* Records `block`, just returned by glibc for `size` bytes. When the trace cannot be stored,
+   the allocation fails (Python: "no <truncated> traces"): the block is freed, NULL returned. */
+static __attribute__((noinline)) void *record(void *frame, void *block, uint64_t size) {
+    if (block == NULL) {
+        return NULL;
+    }
+    uint32_t traceback = tm_traceback_here(frame, 0);
+    if (traceback == 0 || tm_trace_add(0, (uintptr_t)block, size, traceback) == TM_ADD_NO_MEMORY) {
+        __libc_free(block);
+        return refuse();
+    }
+    return block;
+}
+
+TM_HOOK void *malloc(size_t size) {
+    if (TM_LIKELY(!tracing()) || !traced_thread()) {
+        return __libc_malloc(size);
+    }
+    if (size > TM_MAX_SIZE) {
+        return refuse();
+    }
+    tm_thread.busy = 1;
+    void *block = record(__builtin_frame_address(0), __libc_malloc(size), size);
+    tm_thread.busy = 0;
+    return block;
+}
+
+TM_HOOK void free(void *block) {
+    /* The trace goes before the block: once glibc has it back, another thread may be handed
+       the same address and record its own trace there. */
+    if (TM_UNLIKELY(block != NULL && tracing()) && !tm_thread.busy) {
+        tm_thread.busy = 1;
+        tm_trace_remove(0, (uintptr_t)block, NULL);
+        tm_thread.busy = 0;
+    }
+    __libc_free(block);
+}
+
+TM_HOOK void *calloc(size_t count, size_t size) {
+    if (TM_LIKELY(!tracing()) || !traced_thread()) {
+        return __libc_calloc(count, size);
+    }
+    size_t bytes;
+    if (!__builtin_mul_overflow(count, size, &bytes) && bytes > TM_MAX_SIZE) {
+        return refuse();
+    }
+    tm_thread.busy = 1;
+    void *block = record(__builtin_frame_address(0), __libc_calloc(count, size), bytes);
+    tm_thread.busy = 0;
+    return block;
+}
+
+/* realloc while tracing (SPEC 7.8). The old trace is removed before glibc may free the block
+   (see free), and put back if realloc fails. A moved block's new trace has the realloc call's
+   traceback. The caller has set busy and passes its own frame. */
+static inline __attribute__((always_inline)) void *traced_realloc(void *frame, void *block, size_t size) {
+    if (size > TM_MAX_SIZE) {
+        return refuse();
+    }
+    struct tm_trace_entry old;
+    bool had_trace = block != NULL && tm_trace_remove(0, (uintptr_t)block, &old);
+    void *resized = __libc_realloc(block, size);
+    if (resized == NULL) {
+        bool freed = block != NULL && size == 0; /* glibc's realloc(p, 0) frees p */
+        if (had_trace && !freed) {
+            tm_trace_add(0, (uintptr_t)block, old.size, old.traceback);
+        }
+        return NULL;
+    }
+    if (tm_thread.ignore) {
+        return resized;
+    }
+    uint32_t traceback = tm_traceback_here(frame, 0);
+    if (traceback != 0 && tm_trace_add(0, (uintptr_t)resized, size, traceback) != TM_ADD_NO_MEMORY) {
+        return resized;
+    }
+    if (block == NULL) {
+        __libc_free(resized);
+        return refuse();
+    }
+    /* The old block is gone and the new one cannot be traced: Python stops the process too
+       ("tracemalloc_realloc() failed to allocate a trace"). */
+    static const char message[] = "swift-tracemalloc: realloc: out of memory to store the trace\n";
+    write(STDERR_FILENO, message, sizeof message - 1);
+    abort();
+}
+
+TM_HOOK void *realloc(void *block, size_t size) {
+    if (TM_LIKELY(!tracing()) || tm_thread.busy) {
+        return __libc_realloc(block, size);
+    }
+    tm_thread.busy = 1;
+    void *resized = traced_realloc(__builtin_frame_address(0), block, size);
+    tm_thread.busy = 0;
+    return resized;
+}
+
+TM_HOOK void *reallocarray(void *block, size_t count, size_t size) {
+    size_t bytes;
+    if (__builtin_mul_overflow(count, size, &bytes)) {
+        return refuse(); /* glibc: ENOMEM, and the block is left alone */
+    }
+    if (TM_LIKELY(!tracing()) || tm_thread.busy) {
+        return __libc_realloc(block, bytes);
+    }
+    tm_thread.busy = 1;
+    void *resized = traced_realloc(__builtin_frame_address(0), block, bytes);
+    tm_thread.busy = 0;
+    return resized;
+}
+
+/* In glibc 2.36 aligned_alloc and memalign are one function (aligned_alloc is an alias), so they
+   share its argument handling: an alignment that is not a power of two is rounded up, one
+   above SIZE_MAX / 2 + 1 fails with EINVAL. */
+TM_HOOK void *memalign(size_t alignment, size_t size) {
+    if (TM_LIKELY(!tracing()) || !traced_thread()) {
+        return __libc_memalign(alignment, size);
+    }
+    if (size > TM_MAX_SIZE) {
+        return refuse();
+    }
+    tm_thread.busy = 1;
+    void *block = record(__builtin_frame_address(0), __libc_memalign(alignment, size), size);
+    tm_thread.busy = 0;
+    return block;
+}
+
+TM_HOOK void *aligned_alloc(size_t alignment, size_t size) {
+    if (TM_LIKELY(!tracing()) || !traced_thread()) {
+        return __libc_memalign(alignment, size);
+    }
+    if (size > TM_MAX_SIZE) {
+        return refuse();
+    }
+    tm_thread.busy = 1;
+    void *block = record(__builtin_frame_address(0), __libc_memalign(alignment, size), size);
+    tm_thread.busy = 0;
+    return block;
+}
+
+TM_HOOK int posix_memalign(void **result, size_t alignment, size_t size) {
+    /* glibc's checks, in glibc's order; errors are returned, *result is left alone. */
+    if (alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) != 0 || alignment == 0) {
+        return EINVAL;
+    }
+    void *block;
+    if (TM_LIKELY(!tracing()) || !traced_thread()) {
+        block = __libc_memalign(alignment, size);
+    } else if (size > TM_MAX_SIZE) {
+        block = refuse();
+    } else {
+        tm_thread.busy = 1;
+        block = record(__builtin_frame_address(0), __libc_memalign(alignment, size), size);
+        tm_thread.busy = 0;
+    }
+    if (block == NULL) {
+        return ENOMEM;
+    }
+    *result = block;
+    return 0;
+}
+
+TM_HOOK void *valloc(size_t size) {
+    if (TM_LIKELY(!tracing()) || !traced_thread()) {
+        return __libc_valloc(size);
+    }
+    if (size > TM_MAX_SIZE) {
+        return refuse();
+    }
+    tm_thread.busy = 1;
+    void *block = record(__builtin_frame_address(0), __libc_valloc(size), size);
+    tm_thread.busy = 0;
+    return block;
+}
+
+/* pvalloc's block is the size rounded up to whole pages, and that is the size traced. */
+TM_HOOK void *pvalloc(size_t size) {
+    if (TM_LIKELY(!tracing()) || !traced_thread()) {
+        return __libc_pvalloc(size);
+    }
+    size_t page = (size_t)getpagesize();
+    size_t rounded;
+    if (__builtin_add_overflow(size, page - 1, &rounded)) {
+        return refuse(); /* glibc's check */
+    }
+    rounded &= ~(page - 1);
+    if (rounded > TM_MAX_SIZE) {
+        return refuse();
+    }
+    tm_thread.busy = 1;
+    void *block = record(__builtin_frame_address(0), __libc_pvalloc(size), rounded);
+    tm_thread.busy = 0;
+    return block;
+}
+
+/* glibc has no __libc_malloc_usable_size; the next definition is found once, with dlsym
+   (which may allocate: the thread is marked busy meanwhile). */
+TM_HOOK size_t malloc_usable_size(void *block) {
+    typedef size_t (*usable_size_function)(void *);
+    static _Atomic(usable_size_function) next;
+    usable_size_function function = atomic_load_explicit(&next, memory_order_acquire);
+    if (TM_UNLIKELY(function == NULL)) {
+        uint8_t busy = tm_thread.busy;
+        tm_thread.busy = 1;
+        function = (usable_size_function)dlsym(RTLD_NEXT, "malloc_usable_size");
+        tm_thread.busy = busy;
+        if (function == NULL || function == malloc_usable_size) {
+            static const char message[] = "swift-tracemalloc: cannot find glibc's malloc_usable_size\n";
+            write(STDERR_FILENO, message, sizeof message - 1);
+            abort();
+        }
+        atomic_store_explicit(&next, function, memory_order_release);
+    }
+    return function(block);
+}

@@ -1,0 +1,187 @@
+/* internal.h: what the C core's files share: the state, the thread guard, spinlocks, mapped memory. */
+#ifndef CTRACEMALLOC_INTERNAL_H
+#define CTRACEMALLOC_INTERNAL_H
+
+#include "CTraceMalloc.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TM_HIDDEN __attribute__((visibility("hidden")))
+#define TM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Python's limit on nframe and on total_nframe (both are stored as uint16). */
+#define TM_MAX_NFRAME 65535u
+/* Leading frames in runtime images (malloc's callers inside libswiftCore, libc…) are stored
+   uncounted, so that `nframe` counts frames after the symbolizer drops them; at most this many. */
+#define TM_MAX_LEAD 128u
+/* The symbolizer also drops machinery that lives in the caller's own image, which the core
+   cannot recognise without DWARF: allocating initializers, thunks, standard-library generics
+   specialised into the program. A capture keeps this many frames beyond nframe for them
+   (measured: a class instance has one, a release-built Array.init(repeating:count:) three);
+   the symbolizer then keeps nframe. */
+#define TM_MACHINERY_SLACK 8u
+/* A trace packs its size into 40 bits and its traceback id into 24 bits (16-byte table slots). */
+#define TM_SIZE_BITS 40
+#define TM_MAX_SIZE ((UINT64_C(1) << TM_SIZE_BITS) - 1)
+#define TM_MAX_TRACEBACKS ((UINT32_C(1) << 24) - 1)
+
+/* ---- process-wide state ------------------------------------------------------------------ */
+
+/* The one state struct. Hooks read `tracing` with one relaxed load: when it is off they only
+   forward. `nframe` is written by tm_start before `tracing` is set (release) and is read by
+   hooks that saw `tracing` set. current/peak are atomics updated under a shard lock, so that a
+   clear (which holds every shard lock) resets them together with the tables. */
+struct tm_state {
+    _Atomic int tracing;
+    _Atomic int nframe;
+    _Atomic uint64_t current;
+    _Atomic uint64_t peak;
+    _Atomic uint64_t mapped; /* bytes the tracer has mmapped: get_tracemalloc_memory */
+};
+extern struct tm_state tm_state TM_HIDDEN;
+
+/* ---- per-thread guard --------------------------------------------------------------------- */
+
+/* Per-thread flags, in the initial-exec TLS model: the general-dynamic model may call malloc
+   (__tls_get_addr allocates a thread's dynamic TLS block lazily) and so re-enter a hook.
+   `busy` is set before a hook does anything besides forwarding and before any tracer lock is
+   taken: a hook re-entered on the same thread (the unwinder, dl_iterate_phdr and
+   pthread_getattr_np may allocate) then only forwards, so no spinlock can self-deadlock.
+   `ignore` counts tm_thread_ignore_begin() calls: allocations are untraced, frees still remove
+   traces. `stack_top` caches the thread's stack end for the frame-pointer walk. */
+struct tm_thread {
+    uint8_t busy;
+    uint32_t ignore;
+    uintptr_t stack_top;
+};
+extern __thread struct tm_thread tm_thread __attribute__((tls_model("initial-exec"))) TM_HIDDEN;
+
+/* ---- spinlocks ---------------------------------------------------------------------------- */
+
+/* Test-and-test-and-set with a yield. Held only around table work (and mmap when a table grows),
+   never across anything that can call malloc. */
+typedef struct { _Atomic uint32_t held; } tm_spinlock;
+
+static inline void tm_lock(tm_spinlock *lock) {
+    unsigned spins = 0;
+    while (atomic_exchange_explicit(&lock->held, 1, memory_order_acquire)) {
+        while (atomic_load_explicit(&lock->held, memory_order_relaxed)) {
+            if (++spins < 64) {
+                __builtin_ia32_pause();
+            } else {
+                sched_yield();
+            }
+        }
+    }
+}
+
+static inline bool tm_trylock(tm_spinlock *lock) {
+    return !atomic_load_explicit(&lock->held, memory_order_relaxed)
+        && !atomic_exchange_explicit(&lock->held, 1, memory_order_acquire);
+}
+
+static inline void tm_unlock(tm_spinlock *lock) {
+    atomic_store_explicit(&lock->held, 0, memory_order_release);
+}
+
+/* ---- memory (memory.c) ------------------------------------------------------------------- */
+
+/* Zeroed pages straight from mmap, counted in tm_state.mapped; NULL when the kernel refuses. */
+void *tm_map(size_t size) TM_HIDDEN;
+void tm_unmap(void *memory, size_t size) TM_HIDDEN;
+
+/* A growable array in mapped memory. */
+struct tm_buffer {
+    unsigned char *data;
+    size_t size;     /* bytes used */
+    size_t capacity; /* bytes mapped */
+};
+/* Makes room for `bytes` more bytes; false when the kernel refuses. */
+bool tm_buffer_reserve(struct tm_buffer *buffer, size_t bytes) TM_HIDDEN;
+void tm_buffer_free(struct tm_buffer *buffer) TM_HIDDEN;
+
+/* ---- images (images.c) ------------------------------------------------------------------- */
+
+enum {
+    TM_IMAGE_RUNTIME = 1u << 0,       /* frames here are dropped at the top of a traceback */
+    TM_IMAGE_FRAME_POINTERS = 1u << 1 /* the frame-pointer chain can be followed through it */
+};
+
+/* Flags of the image whose code holds `address`, refreshing the table once if a library was
+   loaded since it was built. Returns -1 for an address in no known image. */
+int tm_image_flags(uintptr_t address) TM_HIDDEN;
+/* Builds the image table if none exists yet. Returns false when memory cannot be mapped. */
+bool tm_images_prepare(void) TM_HIDDEN;
+void tm_images_after_fork_child(void) TM_HIDDEN;
+
+/* ---- stack capture (unwind.c) ------------------------------------------------------------ */
+
+/* A captured stack: return addresses, most recent first. `count` are stored (leading runtime
+   frames, at most TM_MAX_LEAD, then at most nframe + TM_MACHINERY_SLACK more); `total` is the
+   full depth, capped at TM_MAX_NFRAME. */
+struct tm_stack {
+    uintptr_t *frames;
+    uint32_t capacity;
+    uint32_t count;
+    uint32_t total;
+};
+
+/* The interned traceback of the caller of the function whose frame is `frame` (a hook's own
+   __builtin_frame_address(0); that function must still be running, so it may not tail-call
+   this), skipping `skip` further frames, with the current nframe. 0 when out of memory.
+   The caller has set tm_thread.busy. */
+uint32_t tm_traceback_here(void *frame, unsigned skip) TM_HIDDEN;
+void tm_scratch_lock(void) TM_HIDDEN;
+void tm_scratch_unlock(void) TM_HIDDEN;
+
+/* ---- interned tracebacks (tracebacks.c) -------------------------------------------------- */
+
+/* An interned traceback. Immutable once published and never freed, so its id and address stay
+   valid for the life of the process and readers need no lock. */
+struct tm_traceback_record {
+    uint32_t hash;
+    uint32_t count;
+    uint32_t total;
+    uintptr_t frames[];
+};
+
+/* The id of the traceback equal to `stack` (1...TM_MAX_TRACEBACKS), interning it if new;
+   0 when memory cannot be mapped or the id space is exhausted. */
+uint32_t tm_intern(const struct tm_stack *stack) TM_HIDDEN;
+const struct tm_traceback_record *tm_traceback_record(uint32_t id) TM_HIDDEN;
+/* The largest id handed out so far. */
+uint32_t tm_traceback_count(void) TM_HIDDEN;
+void tm_tracebacks_lock(void) TM_HIDDEN;
+void tm_tracebacks_unlock(void) TM_HIDDEN;
+
+/* ---- traces (tables.c) ------------------------------------------------------------------- */
+
+/* A trace as the tables keep it. */
+struct tm_trace_entry {
+    uintptr_t address;
+    uint64_t size;
+    uint32_t traceback;
+};
+
+enum tm_add_result { TM_ADD_DONE, TM_ADD_NO_MEMORY, TM_ADD_NOT_TRACING };
+/* Adds or replaces the trace of (domain, address), updating current and peak. Changes nothing
+   when memory cannot be mapped, the size needs more than 40 bits, or tracing stopped. */
+enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t size, uint32_t traceback) TM_HIDDEN;
+/* Removes the trace of (domain, address) if any, into *removed when not NULL. */
+bool tm_trace_remove(uint32_t domain, uintptr_t address, struct tm_trace_entry *removed) TM_HIDDEN;
+/* The traceback id of (domain, address), or 0. */
+uint32_t tm_trace_traceback(uint32_t domain, uintptr_t address) TM_HIDDEN;
+/* Removes every trace of every domain and sets current = peak = 0. */
+void tm_traces_clear(void) TM_HIDDEN;
+/* Appends every domain's traces to `out` as tm_trace records (traceback = interned id), one
+   shard at a time under its lock. Returns false when the buffer cannot grow. */
+bool tm_traces_copy(struct tm_buffer *out) TM_HIDDEN;
+void tm_traces_lock_all(void) TM_HIDDEN;
+void tm_traces_unlock_all(void) TM_HIDDEN;
+
+#endif

@@ -1,0 +1,352 @@
+/* tables.c: the traces: (domain, address) -> (size, traceback), sharded, plus current and peak. */
+#include "internal.h"
+
+#include <string.h>
+
+/*
+ * No global lock: a global mutex made Swift allocation-heavy code 3x slower. Each domain's table
+ * is split by address hash into shards, each a small open-addressing table (linear probing,
+ * backward-shift deletion, at most 3/4 full) with its own spinlock, grown by mmap and rehash.
+ * Domain 0, the heap, has 256 shards; other domains (track/untrack) have 8.
+ *
+ * A slot is 16 bytes: the address, and the size (40 bits) with the traceback id (24 bits), so a
+ * live block costs 21 to 43 bytes of table (about 28 on average). A block of 1 TiB or more
+ * cannot be traced: the hooks refuse it as malloc would refuse it on any real machine.
+ */
+
+#define TM_HEAP_SHARDS 256u
+#define TM_DOMAIN_SHARDS 8u
+#define TM_MIN_SLOTS 256u /* one page */
+
+struct tm_slot {
+    uintptr_t address;
+    uint64_t value; /* size << 24 | traceback; 0 marks an empty slot (ids start at 1) */
+};
+
+struct tm_shard {
+    /* Guards everything below and the current/peak updates of the traces it holds. */
+    tm_spinlock lock;
+    uint32_t count;
+    uint32_t mask; /* slots - 1, or 0 before the first trace */
+    struct tm_slot *slots;
+} __attribute__((aligned(64))); /* one cache line each: shards do not share lines */
+
+struct tm_table {
+    uint32_t domain;
+    uint32_t shard_count;
+    struct tm_shard *shards;
+};
+
+static struct tm_shard heap_shards[TM_HEAP_SHARDS];
+static struct tm_table heap = {0, TM_HEAP_SHARDS, heap_shards};
+
+/* The tables of domains other than 0, created by their first track and never freed (so a
+   pointer read under the lock stays usable after it). */
+static struct {
+    tm_spinlock lock; /* guards the array; never held while a shard lock is taken */
+    size_t count, capacity;
+    struct tm_table **tables;
+} domains;
+
+static uint64_t hash_address(uintptr_t address) {
+    uint64_t x = address;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdu;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53u;
+    x ^= x >> 33;
+    return x;
+}
+
+static struct tm_shard *shard_of(const struct tm_table *table, uint64_t hash) {
+    return &table->shards[(hash >> 40) % table->shard_count];
+}
+
+/* ---- one shard (the caller holds its lock) -------------------------------------------- */
+
+static struct tm_slot *find_unlocked(const struct tm_shard *shard, uintptr_t address, uint64_t hash) {
+    if (shard->slots == NULL) {
+        return NULL;
+    }
+    for (uint32_t i = (uint32_t)hash & shard->mask;; i = (i + 1) & shard->mask) {
+        struct tm_slot *slot = &shard->slots[i];
+        if (slot->value == 0) {
+            return NULL;
+        }
+        if (slot->address == address) {
+            return slot;
+        }
+    }
+}
+
+static void place_unlocked(struct tm_slot *slots, uint32_t mask, struct tm_slot entry) {
+    uint32_t i = (uint32_t)hash_address(entry.address) & mask;
+    while (slots[i].value != 0) {
+        i = (i + 1) & mask;
+    }
+    slots[i] = entry;
+}
+
+static bool grow_unlocked(struct tm_shard *shard) {
+    uint32_t capacity = shard->slots ? (shard->mask + 1) * 2 : TM_MIN_SLOTS;
+    struct tm_slot *slots = tm_map(capacity * sizeof *slots);
+    if (slots == NULL) {
+        return false;
+    }
+    if (shard->slots) {
+        for (uint32_t i = 0; i <= shard->mask; i++) {
+            if (shard->slots[i].value != 0) {
+                place_unlocked(slots, capacity - 1, shard->slots[i]);
+            }
+        }
+        tm_unmap(shard->slots, (shard->mask + 1) * sizeof *slots);
+    }
+    shard->slots = slots;
+    shard->mask = capacity - 1;
+    return true;
+}
+
+static void erase_unlocked(struct tm_shard *shard, struct tm_slot *slot) {
+    uint32_t mask = shard->mask;
+    uint32_t hole = (uint32_t)(slot - shard->slots);
+    /* Backward shift: pull later entries of the probe run into the hole when their home slot
+       does not lie between the hole and them, so no tombstones are needed. */
+    for (uint32_t i = (hole + 1) & mask; shard->slots[i].value != 0; i = (i + 1) & mask) {
+        uint32_t home = (uint32_t)hash_address(shard->slots[i].address) & mask;
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            shard->slots[hole] = shard->slots[i];
+            hole = i;
+        }
+    }
+    shard->slots[hole] = (struct tm_slot){0, 0};
+    shard->count -= 1;
+}
+
+static void clear_unlocked(struct tm_shard *shard) {
+    if (shard->slots) {
+        tm_unmap(shard->slots, (shard->mask + 1) * sizeof *shard->slots);
+    }
+    shard->slots = NULL;
+    shard->mask = 0;
+    shard->count = 0;
+}
+
+static uint64_t size_of(uint64_t value) {
+    return value >> 24;
+}
+
+static uint32_t traceback_of(uint64_t value) {
+    return (uint32_t)(value & TM_MAX_TRACEBACKS);
+}
+
+/* ---- tables ---------------------------------------------------------------------------- */
+
+static struct tm_table *domain_table(uint32_t domain, bool create) {
+    if (domain == 0) {
+        return &heap;
+    }
+    struct tm_table *found = NULL;
+    tm_lock(&domains.lock);
+    for (size_t i = 0; i < domains.count && !found; i++) {
+        if (domains.tables[i]->domain == domain) {
+            found = domains.tables[i];
+        }
+    }
+    if (!found && create) {
+        if (domains.count == domains.capacity) {
+            size_t capacity = domains.capacity ? domains.capacity * 2 : 64;
+            struct tm_table **tables = tm_map(capacity * sizeof *tables);
+            if (tables) {
+                if (domains.count) {
+                    memcpy(tables, domains.tables, domains.count * sizeof *tables);
+                }
+                tm_unmap(domains.tables, domains.capacity * sizeof *tables);
+                domains.tables = tables;
+                domains.capacity = capacity;
+            }
+        }
+        struct tm_table *table = domains.count < domains.capacity
+            ? tm_map(64 + TM_DOMAIN_SHARDS * sizeof(struct tm_shard)) : NULL;
+        if (table) {
+            /* The shards follow the header, aligned by the page and the header's size. */
+            _Static_assert(sizeof(struct tm_table) <= 64, "the header fits in one cache line");
+            *table = (struct tm_table){domain, TM_DOMAIN_SHARDS, (struct tm_shard *)((char *)table + 64)};
+            domains.tables[domains.count++] = table;
+            found = table;
+        }
+    }
+    tm_unlock(&domains.lock);
+    return found;
+}
+
+/* The table of the i-th other domain, or NULL past the end. */
+static struct tm_table *other_table(size_t index) {
+    tm_lock(&domains.lock);
+    struct tm_table *table = index < domains.count ? domains.tables[index] : NULL;
+    tm_unlock(&domains.lock);
+    return table;
+}
+
+enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t size, uint32_t traceback) {
+    if (size > TM_MAX_SIZE) {
+        return TM_ADD_NO_MEMORY;
+    }
+    struct tm_table *table = domain_table(domain, true);
+    if (table == NULL) {
+        return TM_ADD_NO_MEMORY;
+    }
+    uint64_t hash = hash_address(address);
+    struct tm_shard *shard = shard_of(table, hash);
+    tm_lock(&shard->lock);
+    /* Re-checked under the lock: stop() clears under every lock after turning tracing off,
+       so a hook that passed the first check before stop() cannot leave a trace behind. */
+    if (!atomic_load_explicit(&tm_state.tracing, memory_order_relaxed)) {
+        tm_unlock(&shard->lock);
+        return TM_ADD_NOT_TRACING;
+    }
+    uint64_t value = size << 24 | traceback;
+    uint64_t old_size = 0;
+    struct tm_slot *slot = find_unlocked(shard, address, hash);
+    if (slot) {
+        old_size = size_of(slot->value);
+        slot->value = value;
+    } else {
+        if ((shard->count + 1) * 4 > (shard->mask + 1) * 3 || shard->slots == NULL) {
+            if (!grow_unlocked(shard)) {
+                tm_unlock(&shard->lock);
+                return TM_ADD_NO_MEMORY;
+            }
+        }
+        place_unlocked(shard->slots, shard->mask, (struct tm_slot){address, value});
+        shard->count += 1;
+    }
+    uint64_t current = atomic_fetch_add_explicit(&tm_state.current, size - old_size, memory_order_relaxed) + size - old_size;
+    uint64_t peak = atomic_load_explicit(&tm_state.peak, memory_order_relaxed);
+    while (current > peak
+           && !atomic_compare_exchange_weak_explicit(&tm_state.peak, &peak, current, memory_order_relaxed, memory_order_relaxed)) {
+    }
+    tm_unlock(&shard->lock);
+    return TM_ADD_DONE;
+}
+
+bool tm_trace_remove(uint32_t domain, uintptr_t address, struct tm_trace_entry *removed) {
+    struct tm_table *table = domain_table(domain, false);
+    if (table == NULL) {
+        return false;
+    }
+    uint64_t hash = hash_address(address);
+    struct tm_shard *shard = shard_of(table, hash);
+    tm_lock(&shard->lock);
+    struct tm_slot *slot = find_unlocked(shard, address, hash);
+    if (slot) {
+        uint64_t size = size_of(slot->value);
+        if (removed) {
+            *removed = (struct tm_trace_entry){address, size, traceback_of(slot->value)};
+        }
+        erase_unlocked(shard, slot);
+        atomic_fetch_sub_explicit(&tm_state.current, size, memory_order_relaxed);
+    }
+    tm_unlock(&shard->lock);
+    return slot != NULL;
+}
+
+uint32_t tm_trace_traceback(uint32_t domain, uintptr_t address) {
+    struct tm_table *table = domain_table(domain, false);
+    if (table == NULL) {
+        return 0;
+    }
+    uint64_t hash = hash_address(address);
+    struct tm_shard *shard = shard_of(table, hash);
+    tm_lock(&shard->lock);
+    struct tm_slot *slot = find_unlocked(shard, address, hash);
+    uint32_t traceback = slot ? traceback_of(slot->value) : 0;
+    tm_unlock(&shard->lock);
+    return traceback;
+}
+
+static void lock_table(struct tm_table *table) {
+    for (uint32_t i = 0; i < table->shard_count; i++) {
+        tm_lock(&table->shards[i].lock);
+    }
+}
+
+static void unlock_table(struct tm_table *table) {
+    for (uint32_t i = table->shard_count; i > 0; i--) {
+        tm_unlock(&table->shards[i - 1].lock);
+    }
+}
+
+/* Lock order: the domain list, then the heap's shards, then each other domain's shards in
+   list order. Nothing else holds two of these locks. */
+void tm_traces_lock_all(void) {
+    tm_lock(&domains.lock);
+    lock_table(&heap);
+    for (size_t i = 0; i < domains.count; i++) {
+        lock_table(domains.tables[i]);
+    }
+}
+
+void tm_traces_unlock_all(void) {
+    for (size_t i = domains.count; i > 0; i--) {
+        unlock_table(domains.tables[i - 1]);
+    }
+    unlock_table(&heap);
+    tm_unlock(&domains.lock);
+}
+
+void tm_traces_clear(void) {
+    tm_traces_lock_all();
+    for (uint32_t i = 0; i < heap.shard_count; i++) {
+        clear_unlocked(&heap.shards[i]);
+    }
+    for (size_t d = 0; d < domains.count; d++) {
+        for (uint32_t i = 0; i < domains.tables[d]->shard_count; i++) {
+            clear_unlocked(&domains.tables[d]->shards[i]);
+        }
+    }
+    atomic_store_explicit(&tm_state.current, 0, memory_order_relaxed);
+    atomic_store_explicit(&tm_state.peak, 0, memory_order_relaxed);
+    tm_traces_unlock_all();
+}
+
+static bool copy_table(struct tm_table *table, struct tm_buffer *out) {
+    for (uint32_t s = 0; s < table->shard_count; s++) {
+        struct tm_shard *shard = &table->shards[s];
+        for (;;) {
+            tm_lock(&shard->lock);
+            size_t needed = shard->count * sizeof(tm_trace);
+            if (out->capacity - out->size >= needed) {
+                break;
+            }
+            tm_unlock(&shard->lock);
+            /* Grown without the lock: mmap may take a while, and the count may change. */
+            if (!tm_buffer_reserve(out, needed + needed / 4 + sizeof(tm_trace))) {
+                return false;
+            }
+        }
+        tm_trace *traces = (tm_trace *)(out->data + out->size);
+        size_t count = 0;
+        for (uint32_t i = 0; shard->slots && i <= shard->mask; i++) {
+            uint64_t value = shard->slots[i].value;
+            if (value != 0) {
+                traces[count++] = (tm_trace){size_of(value), table->domain, traceback_of(value)};
+            }
+        }
+        out->size += count * sizeof(tm_trace);
+        tm_unlock(&shard->lock);
+    }
+    return true;
+}
+
+bool tm_traces_copy(struct tm_buffer *out) {
+    if (!copy_table(&heap, out)) {
+        return false;
+    }
+    struct tm_table *table;
+    for (size_t i = 0; (table = other_table(i)) != NULL; i++) {
+        if (!copy_table(table, out)) {
+            return false;
+        }
+    }
+    return true;
+}

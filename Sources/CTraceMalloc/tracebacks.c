@@ -1,0 +1,181 @@
+/* tracebacks.c: interning: each unique traceback stored once, found again without a lock. */
+#include "internal.h"
+
+#include <string.h>
+
+/*
+ * Records live in an append-only arena and are never freed, so an id (and a pointer to its
+ * record) stays valid for the life of the process; clear_traces and stop keep them. That is
+ * what lets a hook search the set without a lock: nothing it may be reading can be freed or
+ * changed. The memory is bounded by the number of distinct stacks the program allocates from.
+ *
+ * ids index a two-level directory (4096 pages of 4096 record pointers, pages mapped on demand),
+ * which is also why an id fits in the 24 bits a trace keeps for it.
+ */
+
+#define TM_PAGE_BITS 12
+#define TM_PAGE_SIZE (1u << TM_PAGE_BITS)
+#define TM_ARENA_CHUNK (256u * 1024u)
+
+/* An open-addressing set of ids, at most half full. Replaced (never resized in place) when it
+   fills; old sets are left mapped because a lock-free reader may still be probing one. */
+struct tm_id_set {
+    size_t mapped;
+    uint32_t mask;
+    _Atomic uint32_t ids[];
+};
+
+static struct {
+    /* Taken to add a record (after a lock-free search missed); never by a search. */
+    tm_spinlock lock;
+    _Atomic(struct tm_id_set *) set;
+    _Atomic(const struct tm_traceback_record **) pages[TM_PAGE_SIZE];
+    _Atomic uint32_t count; /* ids handed out: 1...count */
+    unsigned char *arena, *arena_end; /* guarded by lock */
+} tm_tracebacks;
+
+static uint32_t hash_stack(const struct tm_stack *stack) {
+    uint64_t hash = 0x9e3779b97f4a7c15u ^ ((uint64_t)stack->count << 32 | stack->total);
+    for (uint32_t i = 0; i < stack->count; i++) {
+        hash = (hash ^ stack->frames[i]) * 0xff51afd7ed558ccdu;
+        hash ^= hash >> 32;
+    }
+    return (uint32_t)hash;
+}
+
+const struct tm_traceback_record *tm_traceback_record(uint32_t id) {
+    if (id == 0 || id > atomic_load_explicit(&tm_tracebacks.count, memory_order_acquire)) {
+        return NULL;
+    }
+    const struct tm_traceback_record **page = atomic_load_explicit(&tm_tracebacks.pages[id >> TM_PAGE_BITS], memory_order_acquire);
+    return page ? page[id & (TM_PAGE_SIZE - 1)] : NULL;
+}
+
+uint32_t tm_traceback_count(void) {
+    return atomic_load_explicit(&tm_tracebacks.count, memory_order_acquire);
+}
+
+static bool equals(const struct tm_traceback_record *record, uint32_t hash, const struct tm_stack *stack) {
+    return record->hash == hash && record->count == stack->count && record->total == stack->total
+        && memcmp(record->frames, stack->frames, stack->count * sizeof(uintptr_t)) == 0;
+}
+
+static uint32_t find(const struct tm_id_set *set, uint32_t hash, const struct tm_stack *stack) {
+    if (set == NULL) {
+        return 0;
+    }
+    for (uint32_t i = hash & set->mask;; i = (i + 1) & set->mask) {
+        uint32_t id = atomic_load_explicit(&set->ids[i], memory_order_acquire);
+        if (id == 0) {
+            return 0;
+        }
+        const struct tm_traceback_record *record = tm_traceback_record(id);
+        if (record && equals(record, hash, stack)) {
+            return id;
+        }
+    }
+}
+
+static void insert_unlocked(struct tm_id_set *set, uint32_t id, uint32_t hash) {
+    uint32_t i = hash & set->mask;
+    while (atomic_load_explicit(&set->ids[i], memory_order_relaxed) != 0) {
+        i = (i + 1) & set->mask;
+    }
+    atomic_store_explicit(&set->ids[i], id, memory_order_release);
+}
+
+/* Makes room for one more id, replacing the set with a twice larger one when half full. */
+static struct tm_id_set *reserve_unlocked(uint32_t count) {
+    struct tm_id_set *set = atomic_load_explicit(&tm_tracebacks.set, memory_order_relaxed);
+    if (set && (uint64_t)(count + 1) * 2 <= (uint64_t)set->mask + 1) {
+        return set;
+    }
+    uint32_t capacity = set ? (set->mask + 1) * 2 : 4096;
+    size_t size = sizeof(struct tm_id_set) + capacity * sizeof(uint32_t);
+    struct tm_id_set *grown = tm_map(size);
+    if (grown == NULL) {
+        return NULL;
+    }
+    grown->mapped = size;
+    grown->mask = capacity - 1;
+    for (uint32_t id = 1; id <= count; id++) {
+        insert_unlocked(grown, id, tm_traceback_record(id)->hash);
+    }
+    atomic_store_explicit(&tm_tracebacks.set, grown, memory_order_release);
+    return grown;
+}
+
+static void *arena_allocate_unlocked(size_t size) {
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(tm_tracebacks.arena_end - tm_tracebacks.arena) < size) {
+        size_t chunk = size > TM_ARENA_CHUNK ? size : TM_ARENA_CHUNK;
+        unsigned char *memory = tm_map(chunk);
+        if (memory == NULL) {
+            return NULL;
+        }
+        tm_tracebacks.arena = memory;
+        tm_tracebacks.arena_end = memory + chunk;
+    }
+    void *allocation = tm_tracebacks.arena;
+    tm_tracebacks.arena += size;
+    return allocation;
+}
+
+static uint32_t add_unlocked(uint32_t hash, const struct tm_stack *stack) {
+    uint32_t count = atomic_load_explicit(&tm_tracebacks.count, memory_order_relaxed);
+    uint32_t id = count + 1;
+    if (id > TM_MAX_TRACEBACKS) {
+        return 0;
+    }
+    struct tm_id_set *set = reserve_unlocked(count);
+    _Atomic(const struct tm_traceback_record **) *slot = &tm_tracebacks.pages[id >> TM_PAGE_BITS];
+    const struct tm_traceback_record **page = atomic_load_explicit(slot, memory_order_relaxed);
+    if (page == NULL && set != NULL) {
+        page = tm_map(TM_PAGE_SIZE * sizeof *page);
+        atomic_store_explicit(slot, page, memory_order_release);
+    }
+    struct tm_traceback_record *record = set && page ? arena_allocate_unlocked(sizeof *record + stack->count * sizeof(uintptr_t)) : NULL;
+    if (record == NULL) {
+        return 0;
+    }
+    record->hash = hash;
+    record->count = stack->count;
+    record->total = stack->total;
+    memcpy(record->frames, stack->frames, stack->count * sizeof(uintptr_t));
+    page[id & (TM_PAGE_SIZE - 1)] = record;
+    /* Publish the record before the id: a reader that finds the id finds the record. */
+    atomic_store_explicit(&tm_tracebacks.count, id, memory_order_release);
+    insert_unlocked(set, id, hash);
+    return id;
+}
+
+uint32_t tm_intern(const struct tm_stack *stack) {
+    uint32_t hash = hash_stack(stack);
+    uint32_t id = find(atomic_load_explicit(&tm_tracebacks.set, memory_order_acquire), hash, stack);
+    if (TM_LIKELY(id != 0)) {
+        return id;
+    }
+    tm_lock(&tm_tracebacks.lock);
+    id = find(atomic_load_explicit(&tm_tracebacks.set, memory_order_relaxed), hash, stack);
+    if (id == 0) {
+        id = add_unlocked(hash, stack);
+    }
+    tm_unlock(&tm_tracebacks.lock);
+    return id;
+}
+
+tm_traceback tm_traceback_get(uint32_t id) {
+    const struct tm_traceback_record *record = tm_traceback_record(id);
+    if (record == NULL) {
+        return (tm_traceback){NULL, 0, 0};
+    }
+    return (tm_traceback){record->frames, record->count, record->total};
+}
+
+void tm_tracebacks_lock(void) {
+    tm_lock(&tm_tracebacks.lock);
+}
+
+void tm_tracebacks_unlock(void) {
+    tm_unlock(&tm_tracebacks.lock);
+}

@@ -1,0 +1,288 @@
+/* unwind.c: stack capture: a frame-pointer walk, and the CFI unwinder where frame pointers end. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <pthread.h>
+#include <unwind.h>
+
+/*
+ * The walk follows %rbp frame records ({saved rbp, return address}) from the hook's own frame.
+ * It reads only inside the thread's stack, going up (older frames live at higher addresses),
+ * so it cannot fault; it allocates nothing. Each return address is checked against the image
+ * table: a return address into code that does not keep frame pointers (glibc's strdup, qsort,
+ * getline…) means the saved rbp found next is not a frame record, and the capture is redone
+ * with _Unwind_Backtrace, which follows the CFI (about 1.3 us).
+ *
+ * Every stack ends in libc (start_thread, __libc_start_call_main), which keeps no frame
+ * pointers. So the stack's "base" is defined as the first frame of the final run of frames in
+ * no-frame-pointer images (the last frame, _start, may be anywhere). The CFI capture finds it,
+ * and remembers its return address in `bases`; a later walk that meets a known base stops
+ * there without falling back. Both captures thus count the same frames.
+ */
+
+/* Return addresses known to be a stack's base. Append-only; readers scan without a lock. */
+#define TM_MAX_BASES 64
+static _Atomic uintptr_t bases[TM_MAX_BASES];
+static _Atomic uint32_t base_count;
+
+static bool is_base(uintptr_t address) {
+    uint32_t count = atomic_load_explicit(&base_count, memory_order_acquire);
+    for (uint32_t i = 0; i < count && i < TM_MAX_BASES; i++) {
+        if (atomic_load_explicit(&bases[i], memory_order_relaxed) == address) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void learn_base(uintptr_t address) {
+    if (is_base(address)) {
+        return;
+    }
+    uint32_t index = atomic_fetch_add_explicit(&base_count, 1, memory_order_relaxed);
+    if (index < TM_MAX_BASES) {
+        atomic_store_explicit(&bases[index], address, memory_order_relaxed);
+    }
+    /* A concurrent reader may see the count before the address: it reads 0 and does not match,
+       which only costs it a CFI capture. */
+}
+
+/* Appends one frame; the leading runtime frames do not count against nframe. */
+struct tm_recorder {
+    struct tm_stack *stack;
+    unsigned nframe;
+    uint32_t lead;     /* leading runtime frames stored */
+    bool in_lead;      /* no non-runtime frame seen yet */
+};
+
+static void record(struct tm_recorder *recorder, uintptr_t address, int flags) {
+    struct tm_stack *stack = recorder->stack;
+    if (recorder->in_lead) {
+        if (flags >= 0 && (flags & TM_IMAGE_RUNTIME) && recorder->lead < TM_MAX_LEAD) {
+            recorder->lead += 1;
+        } else {
+            recorder->in_lead = false;
+        }
+    }
+    if (stack->count < recorder->lead + recorder->nframe && stack->count < stack->capacity) {
+        stack->frames[stack->count++] = address;
+    }
+    if (stack->total < TM_MAX_NFRAME) {
+        stack->total += 1;
+    }
+}
+
+static uintptr_t current_stack_top(void) {
+    if (TM_LIKELY(tm_thread.stack_top)) {
+        return tm_thread.stack_top;
+    }
+    /* pthread_getattr_np may allocate (it reads /proc/self/maps for the main thread); the
+       caller is a hook with tm_thread.busy set, so that only forwards. */
+    pthread_attr_t attributes;
+    if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
+        void *low;
+        size_t size;
+        if (pthread_attr_getstack(&attributes, &low, &size) == 0) {
+            tm_thread.stack_top = (uintptr_t)low + size;
+        }
+        pthread_attr_destroy(&attributes);
+    }
+    return tm_thread.stack_top;
+}
+
+/* ---- the CFI capture ------------------------------------------------------------------- */
+
+struct tm_unwind {
+    struct tm_recorder recorder;
+    uintptr_t first;  /* the return address the walk read first: capture starts there */
+    unsigned skip;
+    bool started;
+    /* The base candidate: the first frame of the current run of no-frame-pointer frames, and
+       whether a frame-pointer frame came after it (only the very last frame may). */
+    uint32_t base_index;
+    uintptr_t base_address;
+    bool base_broken;
+    bool after_frame_pointer_frame;
+    uint32_t seen;
+};
+
+static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *argument) {
+    struct tm_unwind *unwind = argument;
+    int before_instruction = 0;
+    uintptr_t address = _Unwind_GetIPInfo(context, &before_instruction);
+    if (before_instruction) {
+        address += 1; /* a signal frame's exact pc, stored like a return address */
+    }
+    if (!unwind->started) {
+        if (address != unwind->first) {
+            return _URC_NO_REASON; /* our own frames and the hook's */
+        }
+        unwind->started = true;
+    }
+    if (unwind->skip) {
+        unwind->skip -= 1;
+        return _URC_NO_REASON;
+    }
+    if (address == 0) {
+        return _URC_END_OF_STACK;
+    }
+    int flags = tm_image_flags(address);
+    bool frame_pointers = flags >= 0 && (flags & TM_IMAGE_FRAME_POINTERS);
+    if (unwind->after_frame_pointer_frame) {
+        unwind->base_broken = true; /* a frame follows the frame-pointer frame after the run */
+    }
+    if (!frame_pointers) {
+        if (unwind->base_address == 0 || unwind->base_broken) {
+            unwind->base_index = unwind->seen;
+            unwind->base_address = address;
+            unwind->base_broken = false;
+            unwind->after_frame_pointer_frame = false;
+        }
+    } else if (unwind->base_address != 0) {
+        unwind->after_frame_pointer_frame = true;
+    }
+    record(&unwind->recorder, address, flags);
+    unwind->seen += 1;
+    if (is_base(address) || unwind->recorder.stack->total >= TM_MAX_NFRAME) {
+        return _URC_END_OF_STACK;
+    }
+    return _URC_NO_REASON;
+}
+
+static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, unsigned nframe) {
+    struct tm_unwind unwind = {
+        .recorder = {.stack = stack, .nframe = nframe, .in_lead = true},
+        .first = first,
+        .skip = skip,
+    };
+    stack->count = stack->total = 0;
+    _Unwind_Backtrace(unwind_step, &unwind);
+    if (unwind.base_address != 0 && !unwind.base_broken) {
+        learn_base(unwind.base_address);
+        /* Drop what lies below the base, as a frame-pointer walk that stops there would. */
+        uint32_t depth = unwind.base_index + 1;
+        if (stack->total > depth) {
+            stack->total = depth;
+        }
+        if (stack->count > depth) {
+            stack->count = depth;
+        }
+    }
+}
+
+/* ---- the frame-pointer walk ------------------------------------------------------------ */
+
+/* Swift marks the saved rbp of an async frame with bit 60 (an "extended frame"); the record
+   itself is an ordinary one. */
+#define TM_ASYNC_FRAME_BIT (UINT64_C(1) << 60)
+
+static void capture(struct tm_stack *stack, void *frame, unsigned skip, unsigned nframe) {
+    uintptr_t top = current_stack_top();
+    uintptr_t fp = (uintptr_t)frame;
+    uintptr_t first = ((uintptr_t *)fp)[1];
+    if (top == 0 || fp >= top) { /* an unknown stack, or a signal's alternate one */
+        capture_cfi(stack, first, skip, nframe);
+        return;
+    }
+    struct tm_recorder recorder = {.stack = stack, .nframe = nframe, .in_lead = true};
+    stack->count = stack->total = 0;
+    for (unsigned skipped = 0;; skipped++) {
+        uintptr_t address = ((uintptr_t *)fp)[1];
+        if (address == 0) {
+            return;
+        }
+        int flags = tm_image_flags(address);
+        if (skipped >= skip) {
+            record(&recorder, address, flags);
+        }
+        if (flags < 0 || !(flags & TM_IMAGE_FRAME_POINTERS)) {
+            if (!is_base(address)) {
+                capture_cfi(stack, first, skip, nframe);
+            }
+            return;
+        }
+        if (stack->total >= TM_MAX_NFRAME) {
+            return;
+        }
+        uintptr_t next = ((uintptr_t *)fp)[0] & ~TM_ASYNC_FRAME_BIT;
+        if (next <= fp || next % sizeof(uintptr_t) != 0 || next > top - 2 * sizeof(uintptr_t)) {
+            return;
+        }
+        fp = next;
+    }
+}
+
+/* ---- scratch and interning -------------------------------------------------------------- */
+
+/* Captures deeper than the stack buffer (nframe > 120) use mmapped scratch buffers from this
+   pool: a hook may not allocate, and a thread's stack may be small. */
+#define TM_STACK_FRAMES 256u
+
+struct tm_scratch {
+    struct tm_scratch *next;
+    size_t mapped;
+    uint32_t capacity;
+    uintptr_t frames[];
+};
+
+static struct {
+    tm_spinlock lock; /* guards `free`; held for a push or a pop only */
+    struct tm_scratch *free;
+} scratch_pool;
+
+static struct tm_scratch *take_scratch(uint32_t capacity) {
+    tm_lock(&scratch_pool.lock);
+    struct tm_scratch *scratch = scratch_pool.free;
+    if (scratch) {
+        scratch_pool.free = scratch->next;
+    }
+    tm_unlock(&scratch_pool.lock);
+    if (scratch && scratch->capacity < capacity) {
+        tm_unmap(scratch, scratch->mapped); /* from a smaller nframe before a restart */
+        scratch = NULL;
+    }
+    if (scratch == NULL) {
+        size_t size = sizeof *scratch + capacity * sizeof(uintptr_t);
+        scratch = tm_map(size);
+        if (scratch) {
+            scratch->mapped = size;
+            scratch->capacity = capacity;
+        }
+    }
+    return scratch;
+}
+
+static void give_scratch(struct tm_scratch *scratch) {
+    tm_lock(&scratch_pool.lock);
+    scratch->next = scratch_pool.free;
+    scratch_pool.free = scratch;
+    tm_unlock(&scratch_pool.lock);
+}
+
+void tm_scratch_lock(void) {
+    tm_lock(&scratch_pool.lock);
+}
+
+void tm_scratch_unlock(void) {
+    tm_unlock(&scratch_pool.lock);
+}
+
+uint32_t tm_traceback_here(void *frame, unsigned skip) {
+    unsigned nframe = (unsigned)atomic_load_explicit(&tm_state.nframe, memory_order_relaxed) + TM_MACHINERY_SLACK;
+    uintptr_t frames[TM_STACK_FRAMES];
+    struct tm_stack stack = {frames, TM_STACK_FRAMES, 0, 0};
+    struct tm_scratch *scratch = NULL;
+    if (TM_MAX_LEAD + nframe > TM_STACK_FRAMES) {
+        scratch = take_scratch(TM_MAX_LEAD + nframe);
+        if (scratch == NULL) {
+            return 0;
+        }
+        stack = (struct tm_stack){scratch->frames, scratch->capacity, 0, 0};
+    }
+    capture(&stack, frame, skip, nframe);
+    uint32_t id = tm_intern(&stack);
+    if (scratch) {
+        give_scratch(scratch);
+    }
+    return id;
+}
