@@ -18,12 +18,6 @@
  * 10704 to 0, libdispatch 447 to 0; libc 94 to 1466, libTesting 320 to 922.
  */
 
-/* An executable segment: what a return address must lie in. */
-struct tm_range {
-    uintptr_t start, end;
-    uint32_t flags;
-};
-
 /* A table is built whole, then published with one atomic store; readers (the hooks) never
    lock. Superseded tables are never unmapped, because a reader may still be searching one;
    they are small and only replaced when a library is loaded. */
@@ -38,6 +32,7 @@ struct tm_image_table {
 };
 
 static _Atomic(struct tm_image_table *) tm_images;
+_Atomic uint32_t tm_images_generation = 1;
 /* Serialises builders. Taken with trylock from a hook: a thread that finds a build under way
    goes on with the current table (its capture falls back to the CFI unwinder). Not taken by
    the fork handlers; the child resets it, since a build only publishes a finished table. */
@@ -473,7 +468,10 @@ static bool rebuild_unlocked(void) {
     build.counting = false;
     dl_iterate_phdr(build_image, &build);
     sort_ranges(table->ranges, table->range_count);
+    /* The table before the generation: a reader whose cache matches the new generation also
+       sees the new table. */
     atomic_store_explicit(&tm_images, table, memory_order_release);
+    atomic_fetch_add_explicit(&tm_images_generation, 1, memory_order_release);
     return true;
 }
 
@@ -528,14 +526,25 @@ static const struct tm_range *find_range(const struct tm_image_table *table, uin
     return NULL;
 }
 
-int tm_image_flags(uintptr_t address) {
+int tm_image_flags_slow(uintptr_t address) {
+    uint32_t generation = atomic_load_explicit(&tm_images_generation, memory_order_acquire);
     const struct tm_image_table *table = atomic_load_explicit(&tm_images, memory_order_acquire);
     const struct tm_range *range = find_range(table, address);
     if (range == NULL) {
         refresh(table);
-        range = find_range(atomic_load_explicit(&tm_images, memory_order_acquire), address);
+        generation = atomic_load_explicit(&tm_images_generation, memory_order_acquire);
+        table = atomic_load_explicit(&tm_images, memory_order_acquire);
+        range = find_range(table, address);
     }
-    return range ? (int)range->flags : -1;
+    if (range == NULL) {
+        return -1;
+    }
+    if (tm_thread.ranges_generation != generation) {
+        memset(tm_thread.ranges, 0, sizeof tm_thread.ranges);
+        tm_thread.ranges_generation = generation;
+    }
+    tm_thread.ranges[tm_thread.next_range++ % TM_RANGE_CACHE] = *range;
+    return (int)range->flags;
 }
 
 void tm_images_after_fork_child(void) {

@@ -34,13 +34,23 @@ static struct {
     unsigned char *arena, *arena_end; /* guarded by lock */
 } tm_tracebacks;
 
+/* Two independent lanes, so the multiplications of neighbouring frames overlap. */
 static uint32_t hash_stack(const struct tm_stack *stack) {
-    uint64_t hash = 0x9e3779b97f4a7c15u ^ ((uint64_t)stack->count << 32 | stack->total);
-    for (uint32_t i = 0; i < stack->count; i++) {
-        hash = (hash ^ stack->frames[i]) * 0xff51afd7ed558ccdu;
-        hash ^= hash >> 32;
+    const uint64_t multiplier = 0xff51afd7ed558ccdu;
+    uint64_t even = 0x9e3779b97f4a7c15u ^ stack->count;
+    uint64_t odd = 0xc4ceb9fe1a85ec53u ^ stack->total;
+    uint32_t i = 0;
+    for (; i + 1 < stack->count; i += 2) {
+        even = (even ^ stack->frames[i]) * multiplier;
+        odd = (odd ^ stack->frames[i + 1]) * multiplier;
+        even ^= even >> 29;
+        odd ^= odd >> 29;
     }
-    return (uint32_t)hash;
+    if (i < stack->count) {
+        even = (even ^ stack->frames[i]) * multiplier;
+    }
+    uint64_t hash = (even ^ (odd << 31 | odd >> 33)) * multiplier;
+    return (uint32_t)(hash >> 32);
 }
 
 const struct tm_traceback_record *tm_traceback_record(uint32_t id) {
@@ -56,8 +66,15 @@ uint32_t tm_traceback_count(void) {
 }
 
 static bool equals(const struct tm_traceback_record *record, uint32_t hash, const struct tm_stack *stack) {
-    return record->hash == hash && record->count == stack->count && record->total == stack->total
-        && memcmp(record->frames, stack->frames, stack->count * sizeof(uintptr_t)) == 0;
+    if (record->hash != hash || record->count != stack->count || record->total != stack->total) {
+        return false;
+    }
+    for (uint32_t i = 0; i < stack->count; i++) { /* a dozen words: cheaper than calling memcmp */
+        if (record->frames[i] != stack->frames[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static uint32_t find(const struct tm_id_set *set, uint32_t hash, const struct tm_stack *stack) {

@@ -47,16 +47,24 @@ static void learn_base(uintptr_t address) {
        which only costs it a CFI capture. */
 }
 
-/* Appends one frame; the leading runtime frames do not count against nframe. */
+/* Appends frames to a stack; the leading runtime frames do not count against nframe. The
+   counts live here, not in the tm_stack, so that the walk keeps them in registers (stores
+   through the stack's frame pointer could otherwise alias them). */
 struct tm_recorder {
-    struct tm_stack *stack;
-    unsigned nframe;
+    uintptr_t *frames;
+    uint32_t capacity;
+    uint32_t count;
+    uint32_t total;
     uint32_t lead;     /* leading runtime frames stored */
+    uint32_t nframe;
     bool in_lead;      /* no non-runtime frame seen yet */
 };
 
-static void record(struct tm_recorder *recorder, uintptr_t address, int flags) {
-    struct tm_stack *stack = recorder->stack;
+static inline struct tm_recorder recorder_for(const struct tm_stack *stack, unsigned nframe) {
+    return (struct tm_recorder){stack->frames, stack->capacity, 0, 0, 0, nframe, true};
+}
+
+static inline void record(struct tm_recorder *recorder, uintptr_t address, int flags) {
     if (recorder->in_lead) {
         if (flags >= 0 && (flags & TM_IMAGE_RUNTIME) && recorder->lead < TM_MAX_LEAD) {
             recorder->lead += 1;
@@ -64,20 +72,26 @@ static void record(struct tm_recorder *recorder, uintptr_t address, int flags) {
             recorder->in_lead = false;
         }
     }
-    if (stack->count < recorder->lead + recorder->nframe && stack->count < stack->capacity) {
-        stack->frames[stack->count++] = address;
+    if (recorder->count < recorder->lead + recorder->nframe && recorder->count < recorder->capacity) {
+        recorder->frames[recorder->count++] = address;
     }
-    if (stack->total < TM_MAX_NFRAME) {
-        stack->total += 1;
-    }
+    recorder->total += recorder->total < TM_MAX_NFRAME;
 }
 
+static inline void finish(struct tm_stack *stack, const struct tm_recorder *recorder) {
+    stack->count = recorder->count;
+    stack->total = recorder->total;
+}
+
+/* The end of the thread's stack, found once per thread. 1 when it cannot be known: every
+   frame pointer is then above it, and captures use the CFI unwinder. */
 static uintptr_t current_stack_top(void) {
     if (TM_LIKELY(tm_thread.stack_top)) {
         return tm_thread.stack_top;
     }
     /* pthread_getattr_np may allocate (it reads /proc/self/maps for the main thread); the
        caller is a hook with tm_thread.busy set, so that only forwards. */
+    tm_thread.stack_top = 1;
     pthread_attr_t attributes;
     if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
         void *low;
@@ -126,7 +140,8 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
     if (address == 0) {
         return _URC_END_OF_STACK;
     }
-    int flags = tm_image_flags(address);
+    struct tm_range range;
+    int flags = tm_image_flags(address, &range);
     bool frame_pointers = flags >= 0 && (flags & TM_IMAGE_FRAME_POINTERS);
     if (unwind->after_frame_pointer_frame) {
         unwind->base_broken = true; /* a frame follows the frame-pointer frame after the run */
@@ -143,20 +158,16 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
     }
     record(&unwind->recorder, address, flags);
     unwind->seen += 1;
-    if (is_base(address) || unwind->recorder.stack->total >= TM_MAX_NFRAME) {
+    if (is_base(address) || unwind->recorder.total >= TM_MAX_NFRAME) {
         return _URC_END_OF_STACK;
     }
     return _URC_NO_REASON;
 }
 
 static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, unsigned nframe) {
-    struct tm_unwind unwind = {
-        .recorder = {.stack = stack, .nframe = nframe, .in_lead = true},
-        .first = first,
-        .skip = skip,
-    };
-    stack->count = stack->total = 0;
+    struct tm_unwind unwind = {.recorder = recorder_for(stack, nframe), .first = first, .skip = skip};
     _Unwind_Backtrace(unwind_step, &unwind);
+    finish(stack, &unwind.recorder);
     if (unwind.base_address != 0 && !unwind.base_broken) {
         learn_base(unwind.base_address);
         /* Drop what lies below the base, as a frame-pointer walk that stops there would. */
@@ -176,40 +187,49 @@ static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, 
    itself is an ordinary one. */
 #define TM_ASYNC_FRAME_BIT (UINT64_C(1) << 60)
 
+/* The frame record of the caller of the frame at `fp`, or 0 when the chain ends: a record must
+   lie above the current one (stacks grow down) and inside the stack, so reading it is safe. */
+static inline uintptr_t caller_frame(uintptr_t fp, uintptr_t top) {
+    uintptr_t next = ((uintptr_t *)fp)[0] & ~TM_ASYNC_FRAME_BIT;
+    if (next <= fp || next % sizeof(uintptr_t) != 0 || next > top - 2 * sizeof(uintptr_t)) {
+        return 0;
+    }
+    return next;
+}
+
 static void capture(struct tm_stack *stack, void *frame, unsigned skip, unsigned nframe) {
     uintptr_t top = current_stack_top();
     uintptr_t fp = (uintptr_t)frame;
     uintptr_t first = ((uintptr_t *)fp)[1];
-    if (top == 0 || fp >= top) { /* an unknown stack, or a signal's alternate one */
+    if (fp >= top) { /* an unknown stack, or a signal's alternate one */
         capture_cfi(stack, first, skip, nframe);
         return;
     }
-    struct tm_recorder recorder = {.stack = stack, .nframe = nframe, .in_lead = true};
-    stack->count = stack->total = 0;
-    for (unsigned skipped = 0;; skipped++) {
+    struct tm_recorder recorder = recorder_for(stack, nframe);
+    struct tm_range range = {0, 0, 0}; /* of the previous frame: consecutive frames share one */
+    bool storing = true; /* false once the stored frames are complete: then only count */
+    for (unsigned skipped = 0; fp != 0; skipped++) {
         uintptr_t address = ((uintptr_t *)fp)[1];
         if (address == 0) {
-            return;
+            break;
         }
-        int flags = tm_image_flags(address);
-        if (skipped >= skip) {
+        int flags = address - range.start < range.end - range.start ? (int)range.flags : tm_image_flags(address, &range);
+        if (skipped >= skip && storing) {
             record(&recorder, address, flags);
+            storing = recorder.in_lead || recorder.count < recorder.lead + recorder.nframe;
+        } else if (skipped >= skip) {
+            recorder.total += 1;
         }
         if (flags < 0 || !(flags & TM_IMAGE_FRAME_POINTERS)) {
             if (!is_base(address)) {
                 capture_cfi(stack, first, skip, nframe);
+                return;
             }
-            return;
+            break;
         }
-        if (stack->total >= TM_MAX_NFRAME) {
-            return;
-        }
-        uintptr_t next = ((uintptr_t *)fp)[0] & ~TM_ASYNC_FRAME_BIT;
-        if (next <= fp || next % sizeof(uintptr_t) != 0 || next > top - 2 * sizeof(uintptr_t)) {
-            return;
-        }
-        fp = next;
+        fp = recorder.total < TM_MAX_NFRAME ? caller_frame(fp, top) : 0;
     }
+    finish(stack, &recorder);
 }
 
 /* ---- scratch and interning -------------------------------------------------------------- */
