@@ -220,4 +220,15 @@ bool tm_traces_copy(struct tm_buffer *out) TM_HIDDEN;
 void tm_traces_lock_all(void) TM_HIDDEN;
 void tm_traces_unlock_all(void) TM_HIDDEN;
 
+/* ---- raw snapshots for `swift-tracemalloc run` (rawfile.c, preload.c) -------------------- */
+
+/* Writes `snapshot` and the loaded images to `path` in the raw format, through `path`.tmp,
+   fsync and rename. Returns 0 or an errno value. */
+int tm_raw_write(const char *path, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) TM_HIDDEN;
+/* The peak (tm_state.peak) from which the next decrease of traced memory calls
+   tm_peak_reached; UINT64_MAX unless SWIFTTRACEMALLOC_PEAK asks for the peak file. */
+extern _Atomic uint64_t tm_peak_trigger TM_HIDDEN;
+/* Copies the traces for the peak file. The caller has set tm_thread.busy and holds no lock. */
+void tm_peak_reached(void) TM_HIDDEN;
+
 #endif

@@ -245,6 +245,11 @@ enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t siz
 }
 
 bool tm_trace_remove(uint32_t domain, uintptr_t address, struct tm_trace_entry *removed) {
+    /* Memory is about to go down: the moment to copy a grown peak (preload.c), with this block. */
+    if (TM_UNLIKELY(atomic_load_explicit(&tm_state.peak, memory_order_relaxed)
+                    >= atomic_load_explicit(&tm_peak_trigger, memory_order_relaxed))) {
+        tm_peak_reached();
+    }
     struct tm_table *table = domain_table(domain, false);
     if (table == NULL) {
         return false;

@@ -15,7 +15,8 @@
  *
  * Every stack ends in libc (start_thread, __libc_start_call_main), which keeps no frame
  * pointers. So the stack's "base" is defined as the first frame of the final run of frames in
- * no-frame-pointer images (the last frame, _start, may be anywhere). The CFI capture finds it,
+ * runtime images without frame pointers (the last frame, _start, may be anywhere); the program's
+ * own code may lack them too (swiftc -O, cc -O2) and must not end its stack. The CFI capture finds it,
  * and remembers its return address in `bases`; a later walk that meets a known base stops
  * there without falling back. Both captures thus count the same frames.
  */
@@ -111,8 +112,8 @@ struct tm_unwind {
     uintptr_t first;  /* the return address the walk read first: capture starts there */
     unsigned skip;
     bool started;
-    /* The base candidate: the first frame of the current run of no-frame-pointer frames, and
-       whether a frame-pointer frame came after it (only the very last frame may). */
+    /* The base candidate: the first frame of the current run of frames in runtime code without
+       frame pointers, and whether another frame came after it (only the very last frame may). */
     uint32_t base_index;
     uintptr_t base_address;
     bool base_broken;
@@ -142,11 +143,11 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
     }
     struct tm_range range;
     int flags = tm_image_flags(address, &range);
-    bool frame_pointers = flags >= 0 && (flags & TM_IMAGE_FRAME_POINTERS);
+    bool base_like = flags >= 0 && (flags & TM_IMAGE_RUNTIME) && !(flags & TM_IMAGE_FRAME_POINTERS);
     if (unwind->after_frame_pointer_frame) {
-        unwind->base_broken = true; /* a frame follows the frame-pointer frame after the run */
+        unwind->base_broken = true; /* a frame follows the other frame after the run */
     }
-    if (!frame_pointers) {
+    if (base_like) {
         if (unwind->base_address == 0 || unwind->base_broken) {
             unwind->base_index = unwind->seen;
             unwind->base_address = address;

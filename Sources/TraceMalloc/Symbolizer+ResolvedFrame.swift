@@ -1,3 +1,5 @@
+import CTraceMalloc
+
 extension Symbolizer {
     /// A frame, and whether it belongs to the machinery between the caller's code and the
     /// allocation: the runtime, code from the standard library, or the tracer itself.
@@ -85,24 +87,11 @@ extension Symbolizer {
         }
 
         /// Whether `path` is an image of the runtime: the C and C++ libraries, the loader, the
-        /// Swift runtime and core libraries, and the preloaded tracer.
-        ///
-        /// The C core will export `tm_image_is_runtime(path)` with this list, for the preload
-        /// tracer; this function then becomes a call to it.
+        /// Swift runtime and core libraries, and the preloaded tracer. The C core's list, the one
+        /// the capture uses to tell which leading frames to store uncounted.
         private static func isRuntimeImage(_ path: String) -> Bool {
-            let name =
-                path.utf8.lastIndex(of: 0x2f).map { path[path.utf8.index(after: $0)...] }
-                ?? path[...]
-            return runtimeImagePrefixes.contains { name.hasPrefix($0) }
+            tm_image_is_runtime(path)
         }
-
-        private static let runtimeImagePrefixes = [
-            "libc.so", "ld-linux", "libm.so", "libpthread.so", "libdl.so", "libgcc_s.so",
-            "libstdc++.so", "libswiftCore.so", "libswift_Concurrency.so",
-            "libswiftSynchronization.so", "libswift_StringProcessing.so", "libFoundation",
-            "lib_FoundationICU.so", "libdispatch.so", "libswiftDispatch.so",
-            "libBlocksRuntime.so", "libTraceMallocPreload.so",
-        ]
 
         /// Whether source in the file at `path` is the machinery's, though compiled into the
         /// caller's image: code the compiler generated (a macro's expansion too, whose use is

@@ -247,6 +247,8 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
 
     #expect(isMachinery("swift_allocObject", nil, 0, libswiftCore))
     #expect(isMachinery("malloc", nil, 0, "/usr/lib/x86_64-linux-gnu/libc.so.6"))
+    let ononeSupport = "/opt/swift/usr/lib/swift/linux/libswiftSwiftOnoneSupport.so"
+    #expect(isMachinery("$sSa9repeating5countSayxGx_SitcfCSi_Tgm5", nil, 0, ononeSupport))
     #expect(isMachinery("malloc", "Sources/CTraceMalloc/hooks.c", 40))
     #expect(isMachinery("record_allocation", "Sources/CTraceMalloc/hooks.c", 80))
     #expect(isMachinery("tm_start", nil, 0))
