@@ -20,7 +20,7 @@
  * SWIFTTRACEMALLOC_INTERVAL=<seconds> and SWIFTTRACEMALLOC_PEAK=1. Without OUTPUT this file
  * does nothing: the same C is linked into every program that uses TraceMalloc.
  *
- * Files (each written as NAME.tmp, synced, renamed: a killed process leaves only whole ones):
+ * Files (each appears whole or not at all, even if the process is killed: see rawfile.c):
  *   FILE.raw        the traces live at exit (exit() or a return from main; not _exit or a
  *                   signal), written by a destructor: after every atexit handler, and after
  *                   the destructors of the program and of libraries loaded after this one
@@ -82,41 +82,21 @@ static const char *reason(int error) {
     return description ? description : "unknown error";
 }
 
-static char *append_string(char *at, const char *string) {
-    size_t length = strlen(string);
-    memcpy(at, string, length + 1);
-    return at + length;
-}
-
-static char *append_decimal(char *at, uint64_t value) {
-    char digits[24];
-    size_t count = 0;
-    do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    while (count) {
-        *at++ = digits[--count];
-    }
-    *at = '\0';
-    return at;
-}
-
 enum tm_raw_kind { TM_RAW_EXIT, TM_RAW_INTERVAL, TM_RAW_PEAK };
 
 /* The name of this process's file of `kind` (`number` for an interval snapshot), into a buffer
    of PATH_MAX bytes. */
 static void raw_path(char *path, enum tm_raw_kind kind, uint32_t number) {
-    char *at = append_string(path, settings->base);
+    char *at = tm_append_string(path, settings->base);
     if (!is_root) {
-        at = append_decimal(append_string(at, "."), (uint64_t)getpid());
+        at = tm_append_decimal(tm_append_string(at, "."), (uint64_t)getpid());
     }
     if (kind == TM_RAW_INTERVAL) {
-        at = append_decimal(append_string(at, "."), number);
+        at = tm_append_decimal(tm_append_string(at, "."), number);
     } else if (kind == TM_RAW_PEAK) {
-        at = append_string(at, ".peak");
+        at = tm_append_string(at, ".peak");
     }
-    append_string(at, ".raw");
+    tm_append_string(at, ".raw");
 }
 
 /* ---- writing ------------------------------------------------------------------------------ */
@@ -164,7 +144,8 @@ static uint64_t traced_peak(void) {
  * at least 99% of P's bytes; a peak still standing at exit is the exit snapshot itself. A burst
  * of allocations is copied once, whole, when its first block is freed.
  *
- * Copies cost a snapshot each, and are at most about 100 per doubling of the peak.
+ * Each copy costs a snapshot, and there are at most about 70 per doubling of the peak (1.01^70
+ * is 2): a program that grows to a million live blocks with frees all along makes some 1400.
  */
 
 /* UINT64_MAX (never) unless SWIFTTRACEMALLOC_PEAK is set. Read by every traced free. */
@@ -223,6 +204,12 @@ static void write_peak(const tm_snapshot *at_exit) {
 
 __attribute__((destructor)) static void tm_output_finish(void) {
     if (settings == NULL) {
+        return;
+    }
+    if (tm_thread.busy) {
+        /* exit() from a signal handler that interrupted a hook of this thread, which may hold
+           a table lock: a snapshot would wait for it forever. */
+        report("exit() was called during an allocation (from a signal handler?); no snapshot at exit", NULL);
         return;
     }
     tm_thread_ignore_begin();
@@ -313,7 +300,10 @@ static void *run_intervals(void *unused) {
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, NULL) == EINTR) {
         }
         if (only_our_thread_is_left()) {
-            exit(0); /* what glibc does when the last thread ends; the destructor writes FILE */
+            /* What glibc does when the last thread ends; the program's atexit handlers run here
+               as on any of its threads, traced, and then the destructor writes FILE. */
+            tm_thread_ignore_end();
+            exit(0);
         }
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (before(now, next)) {
@@ -405,7 +395,7 @@ static uint64_t parse_interval(const char *value) {
 static bool is_root_process(void) {
     const char *root = getenv("SWIFTTRACEMALLOC_ROOT_PID");
     char pid[24];
-    append_decimal(pid, (uint64_t)getpid());
+    tm_append_decimal(pid, (uint64_t)getpid());
     if (root == NULL) {
         tm_thread_ignore_begin();
         setenv("SWIFTTRACEMALLOC_ROOT_PID", pid, 1);

@@ -139,40 +139,113 @@ static void put_snapshot(struct tm_raw_writer *writer, const tm_snapshot *snapsh
     flush(writer);
 }
 
-int tm_raw_write(const char *path, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) {
-    /* Written under a name the tool does not read (it ends in .tmp, not .raw), synced, then
-       renamed: a reader, or a process killed meanwhile, never leaves a partial .raw file. */
-    char temporary[PATH_MAX];
-    size_t length = strlen(path);
-    if (length + sizeof ".tmp" > sizeof temporary) {
-        return ENAMETOOLONG;
-    }
-    memcpy(temporary, path, length);
-    memcpy(temporary + length, ".tmp", sizeof ".tmp");
+char *tm_append_string(char *at, const char *string) {
+    size_t length = strlen(string);
+    memcpy(at, string, length + 1);
+    return at + length;
+}
 
+char *tm_append_decimal(char *at, uint64_t value) {
+    char digits[24];
+    size_t count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    while (count) {
+        *at++ = digits[--count];
+    }
+    *at = '\0';
+    return at;
+}
+
+/*
+ * A reader must see a whole file or none, even of a process killed while writing. The file is
+ * written unnamed (O_TMPFILE) in its directory, synced, then linked under its name: a killed
+ * writer leaves nothing behind. linkat does not replace an existing file, so over one (a pid
+ * used again) the file is linked as `path`.tmp (a name the tool does not read) and renamed.
+ * Where the file system has no O_TMPFILE, or /proc is missing, it is written as `path`.tmp and
+ * renamed; a writer killed then leaves that .tmp behind.
+ */
+
+/* The names one raw file is written through. */
+struct tm_raw_names {
+    const char *path;
+    char temporary[PATH_MAX]; /* path.tmp */
+    char directory[PATH_MAX];
+};
+
+/* Returned when the unnamed route is closed here: write through the temporary name instead. */
+#define TM_WRITE_NAMED (-1)
+
+/* Links the unnamed file at `fd` as `name`. Returns 0 or an errno value. */
+static int link_unnamed(int fd, const char *name) {
+    char self[64];
+    /* thread-self, not self: /proc/self/fd is gone once the main thread has exited. */
+    tm_append_decimal(tm_append_string(self, "/proc/thread-self/fd/"), (uint64_t)fd);
+    return linkat(AT_FDCWD, self, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+}
+
+/* Gives the synced file at `fd` its name. */
+static int publish(int fd, bool unnamed, const struct tm_raw_names *names) {
+    if (unnamed) {
+        int error = link_unnamed(fd, names->path);
+        if (error != EEXIST) {
+            return error == 0 ? 0 : TM_WRITE_NAMED;
+        }
+        unlink(names->temporary);
+        if (link_unnamed(fd, names->temporary) != 0) {
+            return TM_WRITE_NAMED;
+        }
+    }
+    if (rename(names->temporary, names->path) != 0) {
+        int error = errno;
+        unlink(names->temporary);
+        return error;
+    }
+    return 0;
+}
+
+static int write_file(const struct tm_raw_names *names, bool unnamed, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) {
     struct tm_raw_writer writer = {.capacity = 256 * 1024};
+    writer.fd = unnamed ? open(names->directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666)
+                        : open(names->temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (writer.fd < 0) {
+        return unnamed ? TM_WRITE_NAMED : errno;
+    }
     writer.buffer = tm_map(writer.capacity);
     if (writer.buffer == NULL) {
-        return ENOMEM;
-    }
-    writer.fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (writer.fd < 0) {
-        writer.error = errno;
+        writer.error = ENOMEM;
     } else {
         put_snapshot(&writer, snapshot, current, peak);
-        if (writer.error == 0 && fsync(writer.fd) != 0) {
-            writer.error = errno;
-        }
-        if (close(writer.fd) != 0 && writer.error == 0 && errno != EINTR) {
-            writer.error = errno;
-        }
-        if (writer.error == 0 && rename(temporary, path) != 0) {
-            writer.error = errno;
-        }
-        if (writer.error != 0) {
-            unlink(temporary);
-        }
+        tm_unmap(writer.buffer, writer.capacity);
     }
-    tm_unmap(writer.buffer, writer.capacity);
+    if (writer.error == 0 && fsync(writer.fd) != 0) {
+        writer.error = errno;
+    }
+    if (writer.error == 0) {
+        writer.error = publish(writer.fd, unnamed, names);
+    } else if (!unnamed) {
+        unlink(names->temporary);
+    }
+    close(writer.fd); /* after fsync, nothing is left for close to report */
     return writer.error;
+}
+
+int tm_raw_write(const char *path, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) {
+    struct tm_raw_names names = {.path = path};
+    const char *slash = strrchr(path, '/');
+    if (strlen(path) + sizeof ".tmp" > sizeof names.temporary || slash == NULL) {
+        return ENAMETOOLONG;
+    }
+    tm_append_string(tm_append_string(names.temporary, path), ".tmp");
+    size_t directory_length = slash == path ? 1 : (size_t)(slash - path);
+    memcpy(names.directory, path, directory_length);
+    names.directory[directory_length] = '\0';
+
+    int error = write_file(&names, true, snapshot, current, peak);
+    if (error == TM_WRITE_NAMED) {
+        error = write_file(&names, false, snapshot, current, peak);
+    }
+    return error;
 }

@@ -7,6 +7,11 @@ extension Symbolizer {
         var frame: Frame
         /// Whether `traceback` drops the frame when it is at the top of the stack.
         var isMachinery: Bool
+        /// Whether the code is the runtime's allocator of class instances, `swift_allocObject`.
+        var isObjectAllocator = false
+        /// Whether the code is a class's allocating initializer, which `traceback` drops when
+        /// it called the runtime's allocator itself.
+        var isAllocatingInitializer = false
 
         /// A frame the symbol tables and DWARF describe.
         ///
@@ -29,10 +34,14 @@ extension Symbolizer {
                 // No line information: name the image, as CPython names `<unknown>` with line 0.
                 frame = Frame(filename: image, lineno: 0, function: function, image: image)
             }
+            isObjectAllocator = rawName == "swift_allocObject"
+            let symbol = rawName.flatMap { verdicts.swiftSymbol($0) }
+            isAllocatingInitializer = symbol?.isAllocatingInitializer ?? false
             isMachinery =
                 verdicts.isRuntimeImage(image)
                 || sourcePath.map { line == 0 || verdicts.isMachinerySource($0) } ?? false
                 || rawName.map(Self.isTracerSymbol) ?? false
+                || symbol?.isFromRuntimeModule ?? false
         }
 
         /// A frame the symbol tables and DWARF describe, with nothing known beforehand.
@@ -43,11 +52,22 @@ extension Symbolizer {
                 image: image, verdicts: &verdicts)
         }
 
-        /// Whether images and source files are the machinery's, remembered: a snapshot has
-        /// many frames but few images and files, and telling means comparing strings.
+        /// Whether images and source files are the machinery's, and what Swift symbols say,
+        /// remembered: a snapshot has many frames but few images, files and functions, and
+        /// telling means comparing strings.
         struct Verdicts {
             private var runtimeImages: [String: Bool] = [:]
             private var machinerySources: [String: Bool] = [:]
+            private var swiftSymbols: [String: SwiftSymbol?] = [:]
+
+            mutating func swiftSymbol(_ rawName: String) -> SwiftSymbol? {
+                if let symbol = swiftSymbols[rawName] {
+                    return symbol
+                }
+                let symbol = SwiftSymbol(rawName: rawName)
+                swiftSymbols[rawName] = .some(symbol)
+                return symbol
+            }
 
             mutating func isRuntimeImage(_ path: String) -> Bool {
                 if let verdict = runtimeImages[path] {
@@ -71,6 +91,16 @@ extension Symbolizer {
         private init(frame: Frame, isMachinery: Bool) {
             self.frame = frame
             self.isMachinery = isMachinery
+        }
+
+        /// Whether this frame is a class's allocating initializer that called the allocator
+        /// itself: `below` is the frame it called, `swift_allocObject`. It is only the
+        /// compiler's wrapper around the allocation and the initializer, and whatever line
+        /// DWARF gives it (0, the class's, or, inlined, a line of the function it was inlined
+        /// into) is not the call: its caller's frame is. A convenience initializer calls an
+        /// initializer, and code in its body calls other functions: those lines are the user's.
+        func isAllocatingInitializer(calling below: ResolvedFrame) -> Bool {
+            isAllocatingInitializer && below.isObjectAllocator
         }
 
         /// A frame nothing is known about, CPython's `<unknown>:0`.
@@ -99,7 +129,9 @@ extension Symbolizer {
         /// or the tracer's C core (whose static helpers have no `tm_` prefix to recognise them
         /// by). Source at line 0 is too, whatever the file: code synthesised for a declaration,
         /// such as an allocating initializer inlined into its caller, whose line is the one to
-        /// show.
+        /// show. Code of the standard library's and core libraries' modules is the machinery's
+        /// whatever its source says (`SwiftSymbol.isFromRuntimeModule`): specialised into the
+        /// caller's image it may have no line, or one of the caller's.
         private static func isMachinerySource(_ path: String) -> Bool {
             path.hasSuffix("<compiler-generated>")
                 || machinerySourceMarkers.contains { path.contains($0) }

@@ -260,6 +260,52 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
     #expect(!isMachinery("$s16TraceMallocTests4mainyyF", "/work/Tests/TraceMallocTests/m.swift", 3))
     #expect(!isMachinery("$s3app4mainyyF", "\(app)/main.swift", 12))
     #expect(!isMachinery("compress", nil, 0, "/usr/lib/x86_64-linux-gnu/libz.so.1"))
+    // The standard library's code specialised into the program: without line information, or
+    // with a line of the caller it was inlined into. An extension in the caller's module is not.
+    let appendInts = "$sSa6append10contentsOfyqd__n_t7ElementQyd__RszSTRd__lFSi_SaySiGTg5"
+    #expect(isMachinery(appendInts, nil, 0))
+    #expect(isMachinery("$sSa9repeating5countSayxGx_SitcfCSi_Tt1g5", "\(app)/main.swift", 187))
+    #expect(!isMachinery("$sSa5MyAppSiRszlE7doubledSaySiGyF", "\(app)/Array+.swift", 4))
+}
+
+@Test func swiftSymbolsNameTheModuleThatDeclaresTheCode() throws {
+    func symbol(_ rawName: String) throws -> Symbolizer.SwiftSymbol {
+        try #require(Symbolizer.SwiftSymbol(rawName: rawName))
+    }
+    let cases: [(rawName: String, module: Substring?, fromRuntime: Bool)] = [
+        ("$ss27_allocateUninitializedArrayySayxG_BptBwlF", "Swift", true),
+        ("$sSa22_allocateUninitializedySayxG_SpyxGtSiFZSi_Tt0g5", "Swift", true),
+        ("$sSa9repeating5countSayxGx_SitcfCSi_Tt1g5", "Swift", true),
+        (
+            "$sSlsE3mapySayqd__Gqd__7ElementQzqd_0_YKXEqd_0_YKs5ErrorRd_0_r0_lFSnySiG_Says5UInt8VGs5NeverOTg5",
+            "Swift", true
+        ),
+        ("$s10Foundation4DataV5countSivg", "Foundation", true),
+        ("$s16tracemalloc_demo9loadTilesSaySays5UInt8VGGyFAESiXEfU_", "tracemalloc_demo", false),
+        ("$sSa5MyAppSiRszlE7doubledSaySiGyFS2iXEfU_", "MyApp", false),
+        ("$sSD5IndexV5MyAppE3fooSiyF", "MyApp", false),
+        ("$s3app5PointV1xACSi_tcfC", "app", false),
+    ]
+
+    for (rawName, module, fromRuntime) in cases {
+        #expect(try symbol(rawName).definingModule == module, "\(rawName)")
+        #expect(try symbol(rawName).isFromRuntimeModule == fromRuntime, "\(rawName)")
+    }
+    #expect(Symbolizer.SwiftSymbol(rawName: "swift_allocObject") == nil)
+    #expect(Symbolizer.SwiftSymbol(rawName: "$sNotAMangledName") == nil)
+}
+
+@Test func onlyAClassesAllocatingEntryPointIsAnAllocatingInitializer() throws {
+    func isAllocatingInitializer(_ rawName: String) throws -> Bool {
+        try #require(Symbolizer.SwiftSymbol(rawName: rawName)).isAllocatingInitializer
+    }
+
+    #expect(try isAllocatingInitializer("$s16tracemalloc_demo8ParticleC4seedACSi_tcfC"))
+    let privateClass = "$s16TraceMallocTests8FiveInts33_27662F7FF9DF43ED70FDC334A713A819LLCADycfC"
+    #expect(try isAllocatingInitializer(privateClass))
+    #expect(try !isAllocatingInitializer("$s16tracemalloc_demo8ParticleC4seedACSi_tcfc"))
+    #expect(try !isAllocatingInitializer("$s3app5PointV1xACSi_tcfC"))
+    #expect(try !isAllocatingInitializer("$s16tracemalloc_demo9loadTilesSaySays5UInt8VGGyFAESiXEfU_"))
 }
 
 @Test func framesWithoutSourceNameTheImageAndCompilerGeneratedCodeIsAPseudoFile() {
