@@ -187,15 +187,9 @@ static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, 
    itself is an ordinary one. */
 #define TM_ASYNC_FRAME_BIT (UINT64_C(1) << 60)
 
-/* The flags of the image holding `address`, and in *start and *size the range it lies in
-   (empty for an address in no image). Out of line, and the range returned through a
-   temporary, so that the walk's loop keeps its state in registers. */
-static __attribute__((noinline)) int enter_range(uintptr_t address, uintptr_t *start, uintptr_t *size) {
-    struct tm_range range;
-    int flags = tm_image_flags(address, &range);
-    *start = range.start;
-    *size = range.end - range.start;
-    return flags;
+/* tm_image_flags, out of line so that the walk's loops keep their state in registers. */
+static __attribute__((noinline)) int enter_range(uintptr_t address, struct tm_range *found) {
+    return tm_image_flags(address, found);
 }
 
 /* The frame record of the caller of the frame at `fp`, or 0 when the chain ends: a record must
@@ -224,7 +218,8 @@ static inline bool keeps_frame_pointers(int flags) {
 static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsigned skip, unsigned nframe) {
     uintptr_t *frames = stack->frames;
     uint32_t count = 0, total;
-    uintptr_t range_start = 0, range_size = 0, start, size;
+    uintptr_t range_start = 0, range_size = 0;
+    struct tm_range found;
     int flags = -1;
     uintptr_t address = ((uintptr_t *)fp)[1];
     for (;;) {
@@ -233,9 +228,9 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
             goto done;
         }
         if (address - range_start >= range_size) {
-            flags = enter_range(address, &start, &size);
-            range_start = start;
-            range_size = size;
+            flags = enter_range(address, &found);
+            range_start = found.start;
+            range_size = found.end - found.start;
         }
         if (skip) {
             skip -= 1;
@@ -275,9 +270,9 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
                 total = count;
                 goto done;
             }
-            flags = enter_range(address, &start, &size);
-            range_start = start;
-            range_size = size;
+            flags = enter_range(address, &found);
+            range_start = found.start;
+            range_size = found.end - found.start;
             if (!keeps_frame_pointers(flags)) {
                 frames[count++] = address;
                 total = count;
@@ -296,9 +291,9 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
             if (address == 0) {
                 goto done;
             }
-            flags = enter_range(address, &start, &size);
-            range_start = start;
-            range_size = size;
+            flags = enter_range(address, &found);
+            range_start = found.start;
+            range_size = found.end - found.start;
             if (!keeps_frame_pointers(flags)) {
                 total += 1;
                 goto base;
