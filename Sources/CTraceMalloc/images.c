@@ -526,7 +526,7 @@ static const struct tm_range *find_range(const struct tm_image_table *table, uin
     return NULL;
 }
 
-int tm_image_flags_slow(uintptr_t address) {
+int tm_image_flags_slow(uintptr_t address, struct tm_range *found) {
     uint32_t generation = atomic_load_explicit(&tm_images_generation, memory_order_acquire);
     const struct tm_image_table *table = atomic_load_explicit(&tm_images, memory_order_acquire);
     const struct tm_range *range = find_range(table, address);
@@ -537,6 +537,7 @@ int tm_image_flags_slow(uintptr_t address) {
         range = find_range(table, address);
     }
     if (range == NULL) {
+        *found = (struct tm_range){0, 0, 0};
         return -1;
     }
     if (tm_thread.ranges_generation != generation) {
@@ -544,6 +545,7 @@ int tm_image_flags_slow(uintptr_t address) {
         tm_thread.ranges_generation = generation;
     }
     tm_thread.ranges[tm_thread.next_range++ % TM_RANGE_CACHE] = *range;
+    *found = *range;
     return (int)range->flags;
 }
 

@@ -132,8 +132,8 @@ enum {
 
 /* Counts image tables published; starts at 1, so a thread's zeroed cache is never valid. */
 extern _Atomic uint32_t tm_images_generation TM_HIDDEN;
-/* The lookup behind tm_image_flags, which fills the thread's cache. */
-int tm_image_flags_slow(uintptr_t address) TM_HIDDEN;
+/* The lookup behind tm_image_flags, which fills the thread's cache; same contract. */
+int tm_image_flags_slow(uintptr_t address, struct tm_range *found) TM_HIDDEN;
 
 /* Flags of the image whose code holds `address`, refreshing the table once if a library was
    loaded since it was built; -1 for an address in no known image. `*found` is set to the range
@@ -149,9 +149,7 @@ static inline int tm_image_flags(uintptr_t address, struct tm_range *found) {
             }
         }
     }
-    int flags = tm_image_flags_slow(address);
-    *found = flags < 0 ? (struct tm_range){0, 0, 0} : tm_thread.ranges[(tm_thread.next_range - 1) % TM_RANGE_CACHE];
-    return flags;
+    return tm_image_flags_slow(address, found); /* a tail call: the cache hit needs no frame */
 }
 
 /* Builds the image table if none exists yet. Returns false when memory cannot be mapped. */

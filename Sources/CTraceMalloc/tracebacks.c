@@ -89,12 +89,7 @@ static bool equals(const struct tm_traceback_record *record, uint32_t hash, cons
     if (record->hash != hash || record->count != stack->count || record->total != stack->total) {
         return false;
     }
-    for (uint32_t i = 0; i < stack->count; i++) { /* a dozen words: cheaper than calling memcmp */
-        if (record->frames[i] != stack->frames[i]) {
-            return false;
-        }
-    }
-    return true;
+    return memcmp(record->frames, stack->frames, stack->count * sizeof(uintptr_t)) == 0;
 }
 
 static uint32_t find(const struct tm_id_set *set, uint32_t hash, const struct tm_stack *stack) {

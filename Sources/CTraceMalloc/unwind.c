@@ -48,9 +48,8 @@ static void learn_base(uintptr_t address) {
        which only costs it a CFI capture. */
 }
 
-/* Appends frames to a stack; the leading runtime frames do not count against nframe. The
-   counts live here, not in the tm_stack, so that the walk keeps them in registers (stores
-   through the stack's frame pointer could otherwise alias them). */
+/* Appends frames to a stack for the CFI capture; the leading runtime frames do not count
+   against nframe. (The frame-pointer walk does the same in its own loops.) */
 struct tm_recorder {
     uintptr_t *frames;
     uint32_t capacity;
@@ -188,49 +187,136 @@ static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, 
    itself is an ordinary one. */
 #define TM_ASYNC_FRAME_BIT (UINT64_C(1) << 60)
 
+/* tm_image_flags, out of line so that the walk's loops keep their state in registers. */
+static __attribute__((noinline)) int enter_range(uintptr_t address, struct tm_range *found) {
+    return tm_image_flags(address, found);
+}
+
 /* The frame record of the caller of the frame at `fp`, or 0 when the chain ends: a record must
-   lie above the current one (stacks grow down) and inside the stack, so reading it is safe. */
-static inline uintptr_t caller_frame(uintptr_t fp, uintptr_t top) {
+   lie above the current one (stacks grow down) and no higher than `highest`, the last place
+   inside the stack where one fits, so reading it is safe. */
+static inline uintptr_t older_frame(uintptr_t fp, uintptr_t highest) {
     uintptr_t next = ((uintptr_t *)fp)[0] & ~TM_ASYNC_FRAME_BIT;
-    if (next <= fp || next % sizeof(uintptr_t) != 0 || next > top - 2 * sizeof(uintptr_t)) {
+    if (TM_UNLIKELY(next <= fp) || TM_UNLIKELY(next % sizeof(uintptr_t) != 0) || TM_UNLIKELY(next > highest)) {
         return 0;
     }
     return next;
 }
 
+static inline bool keeps_frame_pointers(int flags) {
+    return flags >= 0 && (flags & TM_IMAGE_FRAME_POINTERS);
+}
+
+/* The frame-pointer walk from the frame record at `fp`; false when it met code without frame
+   pointers above the stack's base, and the CFI capture must be used instead.
+   A frame costs a few loads and compares: its return address is tested against the range of
+   the previous frame's image, which the walk already knows keeps frame pointers, and only a
+   frame in another image (or a return address of 0, which is in none) looks the table up.
+   Three loops, each doing only its own part: the skipped and leading runtime frames, the
+   nframe stored frames, then (most frames of a deep stack) the frames only counted. Until the
+   last loop every counted frame is stored, so `count` is also the total. */
+static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsigned skip, unsigned nframe) {
+    uintptr_t *frames = stack->frames;
+    uint32_t count = 0, total;
+    uintptr_t range_start = 0, range_size = 0;
+    struct tm_range found;
+    int flags = -1;
+    uintptr_t address = ((uintptr_t *)fp)[1];
+    for (;;) {
+        if (address == 0) {
+            total = count;
+            goto done;
+        }
+        if (address - range_start >= range_size) {
+            flags = enter_range(address, &found);
+            range_start = found.start;
+            range_size = found.end - found.start;
+        }
+        if (skip) {
+            skip -= 1;
+        } else if (flags >= 0 && (flags & TM_IMAGE_RUNTIME) && count < TM_MAX_LEAD) {
+            frames[count++] = address;
+        } else {
+            break; /* the first frame after the leading ones: the next loop stores it */
+        }
+        if (!keeps_frame_pointers(flags)) {
+            total = count;
+            goto base;
+        }
+        fp = older_frame(fp, highest);
+        if (fp == 0) {
+            total = count;
+            goto done;
+        }
+        address = ((uintptr_t *)fp)[1];
+    }
+    /* The capacity holds TM_MAX_LEAD + nframe frames, and nframe > 0, so every frame stored
+       below fits. */
+    const uint32_t limit = count + nframe < TM_MAX_NFRAME ? count + nframe : TM_MAX_NFRAME;
+    frames[count++] = address;
+    if (!keeps_frame_pointers(flags)) {
+        total = count;
+        goto base;
+    }
+    while (count < limit) {
+        fp = older_frame(fp, highest);
+        if (fp == 0) {
+            total = count;
+            goto done;
+        }
+        address = ((uintptr_t *)fp)[1];
+        if (address - range_start >= range_size) {
+            if (address == 0) {
+                total = count;
+                goto done;
+            }
+            flags = enter_range(address, &found);
+            range_start = found.start;
+            range_size = found.end - found.start;
+            if (!keeps_frame_pointers(flags)) {
+                frames[count++] = address;
+                total = count;
+                goto base;
+            }
+        }
+        frames[count++] = address;
+    }
+    for (total = count; total < TM_MAX_NFRAME; total++) {
+        fp = older_frame(fp, highest);
+        if (fp == 0) {
+            goto done;
+        }
+        address = ((uintptr_t *)fp)[1];
+        if (TM_UNLIKELY(address - range_start >= range_size)) {
+            if (address == 0) {
+                goto done;
+            }
+            flags = enter_range(address, &found);
+            range_start = found.start;
+            range_size = found.end - found.start;
+            if (!keeps_frame_pointers(flags)) {
+                total += 1;
+                goto base;
+            }
+        }
+    }
+done:
+    stack->count = count;
+    stack->total = total;
+    return true;
+base: /* the frame at `address` is in code without frame pointers: only a known base ends a walk */
+    stack->count = count;
+    stack->total = total;
+    return is_base(address);
+}
+
 static void capture(struct tm_stack *stack, void *frame, unsigned skip, unsigned nframe) {
     uintptr_t top = current_stack_top();
     uintptr_t fp = (uintptr_t)frame;
-    uintptr_t first = ((uintptr_t *)fp)[1];
-    if (fp >= top) { /* an unknown stack, or a signal's alternate one */
-        capture_cfi(stack, first, skip, nframe);
-        return;
+    /* fp >= top: an unknown stack, or a signal's alternate one */
+    if (fp >= top || !walk(stack, fp, top - 2 * sizeof(uintptr_t), skip, nframe)) {
+        capture_cfi(stack, ((uintptr_t *)fp)[1], skip, nframe);
     }
-    struct tm_recorder recorder = recorder_for(stack, nframe);
-    struct tm_range range = {0, 0, 0}; /* of the previous frame: consecutive frames share one */
-    bool storing = true; /* false once the stored frames are complete: then only count */
-    for (unsigned skipped = 0; fp != 0; skipped++) {
-        uintptr_t address = ((uintptr_t *)fp)[1];
-        if (address == 0) {
-            break;
-        }
-        int flags = address - range.start < range.end - range.start ? (int)range.flags : tm_image_flags(address, &range);
-        if (skipped >= skip && storing) {
-            record(&recorder, address, flags);
-            storing = recorder.in_lead || recorder.count < recorder.lead + recorder.nframe;
-        } else if (skipped >= skip) {
-            recorder.total += 1;
-        }
-        if (flags < 0 || !(flags & TM_IMAGE_FRAME_POINTERS)) {
-            if (!is_base(address)) {
-                capture_cfi(stack, first, skip, nframe);
-                return;
-            }
-            break;
-        }
-        fp = recorder.total < TM_MAX_NFRAME ? caller_frame(fp, top) : 0;
-    }
-    finish(stack, &recorder);
 }
 
 /* ---- scratch and interning -------------------------------------------------------------- */
