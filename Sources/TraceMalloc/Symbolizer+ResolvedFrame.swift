@@ -61,29 +61,26 @@ extension Symbolizer {
             private var swiftSymbols: [String: SwiftSymbol?] = [:]
 
             mutating func swiftSymbol(_ rawName: String) -> SwiftSymbol? {
-                if let symbol = swiftSymbols[rawName] {
-                    return symbol
-                }
-                let symbol = SwiftSymbol(rawName: rawName)
-                swiftSymbols[rawName] = .some(symbol)
-                return symbol
+                Self.remembered(rawName, in: &swiftSymbols, SwiftSymbol.init(rawName:))
             }
 
             mutating func isRuntimeImage(_ path: String) -> Bool {
-                if let verdict = runtimeImages[path] {
-                    return verdict
-                }
-                let verdict = ResolvedFrame.isRuntimeImage(path)
-                runtimeImages[path] = verdict
-                return verdict
+                Self.remembered(path, in: &runtimeImages, ResolvedFrame.isRuntimeImage)
             }
 
             mutating func isMachinerySource(_ path: String) -> Bool {
-                if let verdict = machinerySources[path] {
+                Self.remembered(path, in: &machinerySources, ResolvedFrame.isMachinerySource)
+            }
+
+            /// `known[key]`, computed by `tell` the first time (a nil answer is remembered too).
+            private static func remembered<Verdict>(
+                _ key: String, in known: inout [String: Verdict], _ tell: (String) -> Verdict
+            ) -> Verdict {
+                if let verdict = known[key] {
                     return verdict
                 }
-                let verdict = ResolvedFrame.isMachinerySource(path)
-                machinerySources[path] = verdict
+                let verdict = tell(key)
+                known[key] = verdict
                 return verdict
             }
         }
