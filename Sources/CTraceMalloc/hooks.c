@@ -13,14 +13,18 @@
  * forwards to glibc's implementation under its internal name (no dlsym, which allocates), so a
  * program behaves exactly as without the tracer, errno included.
  *
- * Not tracing, a hook costs one relaxed load. Tracing, it sets tm_thread.busy, forwards, and
- * records; a hook entered again on the same thread while busy only forwards. Each hook passes
- * its own frame (__builtin_frame_address(0)) to the capture and does work after it, so the
- * call is never a tail call and that frame is still there to be walked. Hooks are noinline,
- * which also keeps clang's hot/cold splitting from moving the tracing path into a
- * `malloc.cold.1` function with a frame of its own (measured: the first frame was then malloc).
+ * A hook is two functions. The hook itself only tests `tracing` and, when it is off, jumps to
+ * glibc: no register saved, one indirect jump into libc (with the tracing path inlined, the
+ * hook saved three registers on every call). When tracing is on it jumps (a
+ * guaranteed tail call) to its traced half, which therefore runs as if the program had called
+ * it: its frame record holds the program's return address, and it passes that frame
+ * (__builtin_frame_address(0)) to the capture. The traced half sets tm_thread.busy, forwards, and
+ * records; a hook entered again on the same thread while busy only forwards. Traced halves are
+ * noinline and do work after the capture, so that their frame is still there to be walked.
  */
 #define TM_HOOK __attribute__((noinline))
+#define TM_TRACED static __attribute__((noinline))
+#define TM_TAIL __attribute__((musttail))
 
 extern void *__libc_malloc(size_t size);
 extern void __libc_free(void *block);
@@ -29,6 +33,17 @@ extern void *__libc_realloc(void *block, size_t size);
 extern void *__libc_memalign(size_t alignment, size_t size);
 extern void *__libc_valloc(size_t size);
 extern void *__libc_pvalloc(size_t size);
+
+/* glibc's functions, called through pointers that the loader fills in: one indirect jump
+   straight into libc. A call to the function itself would go through this image's PLT first;
+   the pointers are volatile so that the compiler does not turn them back into such calls. */
+static void *(*volatile const libc_malloc)(size_t) = __libc_malloc;
+static void (*volatile const libc_free)(void *) = __libc_free;
+static void *(*volatile const libc_calloc)(size_t, size_t) = __libc_calloc;
+static void *(*volatile const libc_realloc)(void *, size_t) = __libc_realloc;
+static void *(*volatile const libc_memalign)(size_t, size_t) = __libc_memalign;
+static void *(*volatile const libc_valloc)(size_t) = __libc_valloc;
+static void *(*volatile const libc_pvalloc)(size_t) = __libc_pvalloc;
 
 static inline bool tracing(void) {
     return TM_UNLIKELY(atomic_load_explicit(&tm_state.tracing, memory_order_relaxed));
@@ -46,31 +61,40 @@ static void *refuse(void) {
     return NULL;
 }
 
-/* Records `block`, just returned by glibc for `size` bytes. When the trace cannot be stored,
-   the allocation fails (Python: "no <truncated> traces"): the block is freed, NULL returned. */
-static __attribute__((noinline)) void *record(void *frame, void *block, uint64_t size) {
+/* Records `block`, just returned by glibc for `size` bytes, with the traceback of the caller of
+   the traced half whose frame is `frame`. When the trace cannot be stored, the allocation
+   fails (Python: "no <truncated> traces"): the block is freed, NULL returned. The caller has
+   set busy. */
+static inline __attribute__((always_inline)) void *record(void *frame, void *block, uint64_t size) {
     if (block == NULL) {
         return NULL;
     }
     uint32_t traceback = tm_traceback_here(frame, 0);
     if (traceback == 0 || tm_trace_add(0, (uintptr_t)block, size, traceback) == TM_ADD_NO_MEMORY) {
-        __libc_free(block);
+        libc_free(block);
         return refuse();
     }
     return block;
 }
 
-TM_HOOK void *malloc(size_t size) {
-    if (TM_LIKELY(!tracing()) || !traced_thread()) {
-        return __libc_malloc(size);
+TM_TRACED void *traced_malloc(size_t size) {
+    if (!traced_thread()) {
+        return libc_malloc(size);
     }
     if (size > TM_MAX_SIZE) {
         return refuse();
     }
     tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), __libc_malloc(size), size);
+    void *block = record(__builtin_frame_address(0), libc_malloc(size), size);
     tm_thread.busy = 0;
     return block;
+}
+
+TM_HOOK void *malloc(size_t size) {
+    if (TM_LIKELY(!tracing())) {
+        return libc_malloc(size);
+    }
+    TM_TAIL return traced_malloc(size);
 }
 
 TM_HOOK void free(void *block) {
@@ -81,66 +105,80 @@ TM_HOOK void free(void *block) {
         tm_trace_remove(0, (uintptr_t)block, NULL);
         tm_thread.busy = 0;
     }
-    __libc_free(block);
+    libc_free(block);
 }
 
-TM_HOOK void *calloc(size_t count, size_t size) {
-    if (TM_LIKELY(!tracing()) || !traced_thread()) {
-        return __libc_calloc(count, size);
+TM_TRACED void *traced_calloc(size_t count, size_t size) {
+    if (!traced_thread()) {
+        return libc_calloc(count, size);
     }
     size_t bytes;
     if (!__builtin_mul_overflow(count, size, &bytes) && bytes > TM_MAX_SIZE) {
         return refuse();
     }
     tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), __libc_calloc(count, size), bytes);
+    void *block = record(__builtin_frame_address(0), libc_calloc(count, size), bytes);
     tm_thread.busy = 0;
     return block;
 }
 
+TM_HOOK void *calloc(size_t count, size_t size) {
+    if (TM_LIKELY(!tracing())) {
+        return libc_calloc(count, size);
+    }
+    TM_TAIL return traced_calloc(count, size);
+}
+
 /* realloc while tracing (SPEC 7.8). The old trace is removed before glibc may free the block
    (see free), and put back if realloc fails. A moved block's new trace has the realloc call's
-   traceback. The caller has set busy and passes its own frame. */
-static inline __attribute__((always_inline)) void *traced_realloc(void *frame, void *block, size_t size) {
+   traceback. Called by the traced halves below, with their frame. */
+static inline __attribute__((always_inline)) void *traced_resize(void *frame, void *block, size_t size) {
+    if (tm_thread.busy) {
+        return libc_realloc(block, size);
+    }
     if (size > TM_MAX_SIZE) {
         return refuse();
     }
+    tm_thread.busy = 1;
     struct tm_trace_entry old;
     bool had_trace = block != NULL && tm_trace_remove(0, (uintptr_t)block, &old);
-    void *resized = __libc_realloc(block, size);
+    void *resized = libc_realloc(block, size);
     if (resized == NULL) {
         bool freed = block != NULL && size == 0; /* glibc's realloc(p, 0) frees p */
         if (had_trace && !freed) {
             tm_trace_add(0, (uintptr_t)block, old.size, old.traceback);
         }
-        return NULL;
+    } else if (!tm_thread.ignore) {
+        uint32_t traceback = tm_traceback_here(frame, 0);
+        if (traceback == 0 || tm_trace_add(0, (uintptr_t)resized, size, traceback) == TM_ADD_NO_MEMORY) {
+            if (block != NULL) {
+                /* The old block is gone and the new one cannot be traced: Python stops the
+                   process too ("tracemalloc_realloc() failed to allocate a trace"). */
+                static const char message[] = "swift-tracemalloc: realloc: out of memory to store the trace\n";
+                write(STDERR_FILENO, message, sizeof message - 1);
+                abort();
+            }
+            libc_free(resized);
+            resized = refuse();
+        }
     }
-    if (tm_thread.ignore) {
-        return resized;
-    }
-    uint32_t traceback = tm_traceback_here(frame, 0);
-    if (traceback != 0 && tm_trace_add(0, (uintptr_t)resized, size, traceback) != TM_ADD_NO_MEMORY) {
-        return resized;
-    }
-    if (block == NULL) {
-        __libc_free(resized);
-        return refuse();
-    }
-    /* The old block is gone and the new one cannot be traced: Python stops the process too
-       ("tracemalloc_realloc() failed to allocate a trace"). */
-    static const char message[] = "swift-tracemalloc: realloc: out of memory to store the trace\n";
-    write(STDERR_FILENO, message, sizeof message - 1);
-    abort();
+    tm_thread.busy = 0;
+    return resized;
+}
+
+TM_TRACED void *traced_realloc(void *block, size_t size) {
+    return traced_resize(__builtin_frame_address(0), block, size);
 }
 
 TM_HOOK void *realloc(void *block, size_t size) {
-    if (TM_LIKELY(!tracing()) || tm_thread.busy) {
-        return __libc_realloc(block, size);
+    if (TM_LIKELY(!tracing())) {
+        return libc_realloc(block, size);
     }
-    tm_thread.busy = 1;
-    void *resized = traced_realloc(__builtin_frame_address(0), block, size);
-    tm_thread.busy = 0;
-    return resized;
+    TM_TAIL return traced_realloc(block, size);
+}
+
+TM_TRACED void *traced_reallocarray(void *block, size_t count, size_t size) {
+    return traced_resize(__builtin_frame_address(0), block, count * size); /* checked by the hook */
 }
 
 TM_HOOK void *reallocarray(void *block, size_t count, size_t size) {
@@ -148,59 +186,52 @@ TM_HOOK void *reallocarray(void *block, size_t count, size_t size) {
     if (__builtin_mul_overflow(count, size, &bytes)) {
         return refuse(); /* glibc: ENOMEM, and the block is left alone */
     }
-    if (TM_LIKELY(!tracing()) || tm_thread.busy) {
-        return __libc_realloc(block, bytes);
+    if (TM_LIKELY(!tracing())) {
+        return libc_realloc(block, bytes);
     }
-    tm_thread.busy = 1;
-    void *resized = traced_realloc(__builtin_frame_address(0), block, bytes);
-    tm_thread.busy = 0;
-    return resized;
+    TM_TAIL return traced_reallocarray(block, count, size);
 }
 
 /* In glibc 2.36 aligned_alloc and memalign are one function (aligned_alloc is an alias), so they
    share its argument handling: an alignment that is not a power of two is rounded up, one
    above SIZE_MAX / 2 + 1 fails with EINVAL. */
-TM_HOOK void *memalign(size_t alignment, size_t size) {
-    if (TM_LIKELY(!tracing()) || !traced_thread()) {
-        return __libc_memalign(alignment, size);
+TM_TRACED void *traced_memalign(size_t alignment, size_t size) {
+    if (!traced_thread()) {
+        return libc_memalign(alignment, size);
     }
     if (size > TM_MAX_SIZE) {
         return refuse();
     }
     tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), __libc_memalign(alignment, size), size);
+    void *block = record(__builtin_frame_address(0), libc_memalign(alignment, size), size);
     tm_thread.busy = 0;
     return block;
+}
+
+TM_HOOK void *memalign(size_t alignment, size_t size) {
+    if (TM_LIKELY(!tracing())) {
+        return libc_memalign(alignment, size);
+    }
+    TM_TAIL return traced_memalign(alignment, size);
 }
 
 TM_HOOK void *aligned_alloc(size_t alignment, size_t size) {
-    if (TM_LIKELY(!tracing()) || !traced_thread()) {
-        return __libc_memalign(alignment, size);
+    if (TM_LIKELY(!tracing())) {
+        return libc_memalign(alignment, size);
     }
-    if (size > TM_MAX_SIZE) {
-        return refuse();
-    }
-    tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), __libc_memalign(alignment, size), size);
-    tm_thread.busy = 0;
-    return block;
+    TM_TAIL return traced_memalign(alignment, size);
 }
 
-TM_HOOK int posix_memalign(void **result, size_t alignment, size_t size) {
-    /* glibc's checks, in glibc's order; errors are returned, *result is left alone. */
+/* posix_memalign's own checks are glibc's, in glibc's order; errors are returned and *result
+   is left alone. */
+static inline int checked_alignment(size_t alignment) {
     if (alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) != 0 || alignment == 0) {
         return EINVAL;
     }
-    void *block;
-    if (TM_LIKELY(!tracing()) || !traced_thread()) {
-        block = __libc_memalign(alignment, size);
-    } else if (size > TM_MAX_SIZE) {
-        block = refuse();
-    } else {
-        tm_thread.busy = 1;
-        block = record(__builtin_frame_address(0), __libc_memalign(alignment, size), size);
-        tm_thread.busy = 0;
-    }
+    return 0;
+}
+
+static inline int stored(void **result, void *block) {
     if (block == NULL) {
         return ENOMEM;
     }
@@ -208,23 +239,54 @@ TM_HOOK int posix_memalign(void **result, size_t alignment, size_t size) {
     return 0;
 }
 
-TM_HOOK void *valloc(size_t size) {
-    if (TM_LIKELY(!tracing()) || !traced_thread()) {
-        return __libc_valloc(size);
+TM_TRACED int traced_posix_memalign(void **result, size_t alignment, size_t size) {
+    if (!traced_thread()) {
+        return stored(result, libc_memalign(alignment, size));
+    }
+    if (size > TM_MAX_SIZE) {
+        return ENOMEM;
+    }
+    tm_thread.busy = 1;
+    void *block = record(__builtin_frame_address(0), libc_memalign(alignment, size), size);
+    tm_thread.busy = 0;
+    return stored(result, block);
+}
+
+TM_HOOK int posix_memalign(void **result, size_t alignment, size_t size) {
+    int error = checked_alignment(alignment);
+    if (error != 0) {
+        return error;
+    }
+    if (TM_LIKELY(!tracing())) {
+        return stored(result, libc_memalign(alignment, size));
+    }
+    TM_TAIL return traced_posix_memalign(result, alignment, size);
+}
+
+TM_TRACED void *traced_valloc(size_t size) {
+    if (!traced_thread()) {
+        return libc_valloc(size);
     }
     if (size > TM_MAX_SIZE) {
         return refuse();
     }
     tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), __libc_valloc(size), size);
+    void *block = record(__builtin_frame_address(0), libc_valloc(size), size);
     tm_thread.busy = 0;
     return block;
 }
 
+TM_HOOK void *valloc(size_t size) {
+    if (TM_LIKELY(!tracing())) {
+        return libc_valloc(size);
+    }
+    TM_TAIL return traced_valloc(size);
+}
+
 /* pvalloc's block is the size rounded up to whole pages, and that is the size traced. */
-TM_HOOK void *pvalloc(size_t size) {
-    if (TM_LIKELY(!tracing()) || !traced_thread()) {
-        return __libc_pvalloc(size);
+TM_TRACED void *traced_pvalloc(size_t size) {
+    if (!traced_thread()) {
+        return libc_pvalloc(size);
     }
     size_t page = (size_t)getpagesize();
     size_t rounded;
@@ -236,9 +298,16 @@ TM_HOOK void *pvalloc(size_t size) {
         return refuse();
     }
     tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), __libc_pvalloc(size), rounded);
+    void *block = record(__builtin_frame_address(0), libc_pvalloc(size), rounded);
     tm_thread.busy = 0;
     return block;
+}
+
+TM_HOOK void *pvalloc(size_t size) {
+    if (TM_LIKELY(!tracing())) {
+        return libc_pvalloc(size);
+    }
+    TM_TAIL return traced_pvalloc(size);
 }
 
 /* glibc has no __libc_malloc_usable_size; the next definition is found once, with dlsym
