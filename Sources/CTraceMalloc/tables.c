@@ -33,9 +33,11 @@ struct tm_shard {
 
 struct tm_table {
     uint32_t domain;
-    uint32_t shard_count;
+    uint32_t shard_count; /* a power of two: a shard is picked with a mask, not a division */
     struct tm_shard *shards;
 };
+_Static_assert((TM_HEAP_SHARDS & (TM_HEAP_SHARDS - 1)) == 0, "a power of two");
+_Static_assert((TM_DOMAIN_SHARDS & (TM_DOMAIN_SHARDS - 1)) == 0, "a power of two");
 
 static struct tm_shard heap_shards[TM_HEAP_SHARDS];
 static struct tm_table heap = {0, TM_HEAP_SHARDS, heap_shards};
@@ -72,7 +74,7 @@ static uint32_t home_slot(uintptr_t address, uint32_t mask) {
 }
 
 static struct tm_shard *shard_of(const struct tm_table *table, uintptr_t address) {
-    return &table->shards[(region_hash(address) >> 40) % table->shard_count];
+    return &table->shards[(region_hash(address) >> 40) & (table->shard_count - 1)];
 }
 
 /* ---- one shard (the caller holds its lock) -------------------------------------------- */
@@ -157,10 +159,14 @@ static uint32_t traceback_of(uint64_t value) {
 
 /* ---- tables ---------------------------------------------------------------------------- */
 
-static struct tm_table *domain_table(uint32_t domain, bool create) {
-    if (domain == 0) {
-        return &heap;
-    }
+static struct tm_table *other_domain_table(uint32_t domain, bool create);
+
+/* The heap's table without a call: every hook's domain. */
+static inline struct tm_table *domain_table(uint32_t domain, bool create) {
+    return TM_LIKELY(domain == 0) ? &heap : other_domain_table(domain, create);
+}
+
+static __attribute__((noinline)) struct tm_table *other_domain_table(uint32_t domain, bool create) {
     struct tm_table *found = NULL;
     tm_lock(&domains.lock);
     for (size_t i = 0; i < domains.count && !found; i++) {

@@ -16,7 +16,7 @@ struct InstructionCounts: Sendable {
     var unavailable: [Mode: Unavailable] = [:]
 
     /// The modes counted: those that run the C hook in-process. `run` preloads the same hook.
-    static let modes: [Mode] = [.untraced, .linked, .nframe1, .nframe25]
+    static let modes: [Mode] = [.untraced, .linked, .preloaded, .nframe1, .nframe25]
 
     /// Counts every mode with callgrind.
     static func measure(tools: Tools, scratch: String) -> InstructionCounts {

@@ -6,6 +6,9 @@ enum Mode: String, CaseIterable, Sendable {
     case untraced
     /// `workloads-linked` with tracing off: the cost of the hooks when nobody traces.
     case linked
+    /// `workloads` with the tracer preloaded (LD_PRELOAD) and not tracing: the hooks alone, in
+    /// the very binary of the baseline, apart from anything linking changes in the executable.
+    case preloaded
     /// `workloads-linked` with SWIFTTRACEMALLOC=1.
     case nframe1
     /// `workloads-linked` with SWIFTTRACEMALLOC=25.
@@ -21,6 +24,7 @@ enum Mode: String, CaseIterable, Sendable {
         switch self {
         case .untraced: "untraced"
         case .linked: "linked, off"
+        case .preloaded: "preloaded, off"
         case .nframe1: "nframe 1"
         case .nframe25: "nframe 25"
         case .run25: "run --nframe 25"
@@ -42,6 +46,13 @@ enum Mode: String, CaseIterable, Sendable {
             return using(tools.workloads) { Command(executable: $0, arguments: arguments) }
         case .linked:
             return using(tools.linked) { Command(executable: $0, arguments: arguments) }
+        case .preloaded:
+            guard let library = tools.preload.path else {
+                return .failure(Unavailable(tools.preload.missingReason!))
+            }
+            return using(tools.workloads) {
+                Command(executable: $0, arguments: arguments, environment: ["LD_PRELOAD": library])
+            }
         case .nframe1, .nframe25:
             let nframe = self == .nframe1 ? "1" : "25"
             return using(tools.linked) {
@@ -81,7 +92,7 @@ enum Mode: String, CaseIterable, Sendable {
             return Unavailable("exit status \(run.status): \(run.lastErrorLine)")
         }
         switch self {
-        case .untraced:
+        case .untraced, .preloaded:
             return nil
         case .linked:
             return field("tracing", in: run.stdout) == "false"

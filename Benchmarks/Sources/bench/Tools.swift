@@ -28,6 +28,8 @@ struct Tools: Sendable {
     var tracerCosts: Tool
     /// `swift-tracemalloc`: the tool whose `run` preloads the tracer.
     var swiftTraceMalloc: Tool
+    /// `libTraceMallocPreload.so`: the tracer `run` preloads, which traces nothing unless asked.
+    var preload: Tool
     /// heaptrack, from Debian.
     var heaptrack: Tool
     /// valgrind, for callgrind's instruction counts.
@@ -38,8 +40,8 @@ struct Tools: Sendable {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         let directory = (executable as NSString).deletingLastPathComponent
-        func product(_ name: String) -> Tool {
-            let path = directory + "/" + name
+        func product(_ name: String, file: String? = nil) -> Tool {
+            let path = directory + "/" + (file ?? name)
             return FileManager.default.isExecutableFile(atPath: path)
                 ? .found(path)
                 : .missing(
@@ -51,6 +53,7 @@ struct Tools: Sendable {
             linked: product("workloads-linked"),
             tracerCosts: product("tracer-costs"),
             swiftTraceMalloc: product("swift-tracemalloc"),
+            preload: product("TraceMallocPreload", file: "libTraceMallocPreload.so"),
             heaptrack: onPath("heaptrack", install: "apt-get install -y heaptrack"),
             valgrind: onPath("valgrind", install: "apt-get install -y valgrind"))
     }
