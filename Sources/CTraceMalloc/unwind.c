@@ -187,9 +187,26 @@ static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, 
    itself is an ordinary one. */
 #define TM_ASYNC_FRAME_BIT (UINT64_C(1) << 60)
 
-/* tm_image_flags, out of line so that the walk's loops keep their state in registers. */
-static __attribute__((noinline)) int enter_range(uintptr_t address, struct tm_range *found) {
-    return tm_image_flags(address, found);
+/* The image flags at the walk's k-th change of image. A thread's stacks mostly cross the same
+   images in the same order (the runtime, the program, libc), so thread cache slot k is tested
+   first, inline, and a lookup that misses it leaves its range there for the next walk
+   (measured: searching the cache from its start cost 31 instructions a change, three changes
+   an allocation in binary-trees). `memo` says whether the cache is of the current image table. */
+static __attribute__((noinline)) int enter_range(uintptr_t address, unsigned k, struct tm_range *found) {
+    int flags = tm_image_flags(address, found);
+    if (flags >= 0) {
+        tm_thread.ranges[k % TM_RANGE_CACHE] = *found;
+    }
+    return flags;
+}
+
+static inline __attribute__((always_inline)) int range_at_change(uintptr_t address, unsigned k, bool memo, struct tm_range *found) {
+    const struct tm_range *range = &tm_thread.ranges[k % TM_RANGE_CACHE];
+    if (TM_LIKELY(memo) && address - range->start < range->end - range->start) {
+        *found = *range;
+        return (int)range->flags;
+    }
+    return enter_range(address, k, found);
 }
 
 /* The frame record of the caller of the frame at `fp`, or 0 when the chain ends: a record must
@@ -212,67 +229,51 @@ static inline bool keeps_frame_pointers(int flags) {
    A frame costs a few loads and compares: its return address is tested against the range of
    the previous frame's image, which the walk already knows keeps frame pointers, and only a
    frame in another image (or a return address of 0, which is in none) looks the table up.
-   Three loops, each doing only its own part: the skipped and leading runtime frames, the
-   nframe stored frames, then (most frames of a deep stack) the frames only counted. Until the
-   last loop every counted frame is stored, so `count` is also the total. */
+   Everything that depends on the image (the end of the leading runtime frames, frame
+   pointers) is decided there, so the loop that stores frames does nothing else; a second loop
+   only counts the frames past the stored ones (most frames of a deep stack). */
 static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsigned skip, unsigned nframe) {
     uintptr_t *frames = stack->frames;
     uint32_t count = 0, total;
     uintptr_t range_start = 0, range_size = 0;
     struct tm_range found;
-    int flags = -1;
-    uintptr_t address = ((uintptr_t *)fp)[1];
-    for (;;) {
+    unsigned changes = 0;
+    const bool memo = tm_thread.ranges_generation == atomic_load_explicit(&tm_images_generation, memory_order_relaxed);
+    /* Frames a caller of tm_traceback_here asked to skip (tm_track's own callers): rare. */
+    for (; skip; skip--) {
+        uintptr_t address = ((uintptr_t *)fp)[1];
         if (address == 0) {
             total = count;
             goto done;
         }
-        if (address - range_start >= range_size) {
-            flags = enter_range(address, &found);
-            range_start = found.start;
-            range_size = found.end - found.start;
-        }
-        if (skip) {
-            skip -= 1;
-        } else if (flags >= 0 && (flags & TM_IMAGE_RUNTIME) && count < TM_MAX_LEAD) {
-            frames[count++] = address;
-        } else {
-            break; /* the first frame after the leading ones: the next loop stores it */
-        }
-        if (!keeps_frame_pointers(flags)) {
-            total = count;
-            goto base;
+        if (!keeps_frame_pointers(tm_image_flags(address, &found))) {
+            return false;
         }
         fp = older_frame(fp, highest);
         if (fp == 0) {
             total = count;
             goto done;
         }
-        address = ((uintptr_t *)fp)[1];
     }
-    /* The capacity holds TM_MAX_LEAD + nframe frames, and nframe > 0, so every frame stored
-       below fits. */
-    const uint32_t limit = count + nframe < TM_MAX_NFRAME ? count + nframe : TM_MAX_NFRAME;
-    frames[count++] = address;
-    if (!keeps_frame_pointers(flags)) {
-        total = count;
-        goto base;
-    }
-    while (count < limit) {
-        fp = older_frame(fp, highest);
-        if (fp == 0) {
-            total = count;
-            goto done;
-        }
-        address = ((uintptr_t *)fp)[1];
-        if (address - range_start >= range_size) {
+    /* Until the first frame outside the runtime images, frames are stored without counting
+       against nframe (at most TM_MAX_LEAD of them); `limit` is where storing stops. The
+       capacity holds TM_MAX_LEAD + nframe frames, and nframe > 0, so every frame stored fits. */
+    bool lead = true;
+    uint32_t limit = TM_MAX_LEAD;
+    uintptr_t address = ((uintptr_t *)fp)[1];
+    for (;;) {
+        if (TM_UNLIKELY(address - range_start >= range_size)) {
             if (address == 0) {
                 total = count;
                 goto done;
             }
-            flags = enter_range(address, &found);
+            int flags = range_at_change(address, changes++, memo, &found);
             range_start = found.start;
             range_size = found.end - found.start;
+            if (lead && !(flags >= 0 && (flags & TM_IMAGE_RUNTIME))) {
+                lead = false;
+                limit = count + nframe < TM_MAX_NFRAME ? count + nframe : TM_MAX_NFRAME;
+            }
             if (!keeps_frame_pointers(flags)) {
                 frames[count++] = address;
                 total = count;
@@ -280,6 +281,19 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
             }
         }
         frames[count++] = address;
+        if (TM_UNLIKELY(count == limit)) {
+            if (!lead) {
+                break;
+            }
+            lead = false; /* TM_MAX_LEAD runtime frames: the next one is the program's first */
+            limit = count + nframe < TM_MAX_NFRAME ? count + nframe : TM_MAX_NFRAME;
+        }
+        fp = older_frame(fp, highest);
+        if (fp == 0) {
+            total = count;
+            goto done;
+        }
+        address = ((uintptr_t *)fp)[1];
     }
     for (total = count; total < TM_MAX_NFRAME; total++) {
         fp = older_frame(fp, highest);
@@ -291,7 +305,7 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
             if (address == 0) {
                 goto done;
             }
-            flags = enter_range(address, &found);
+            int flags = range_at_change(address, changes++, memo, &found);
             range_start = found.start;
             range_size = found.end - found.start;
             if (!keeps_frame_pointers(flags)) {
