@@ -7,14 +7,18 @@
  * No global lock: a global mutex made Swift allocation-heavy code 3x slower. Each domain's table
  * is split by address into shards, each a small open-addressing table (linear probing,
  * backward-shift deletion, at most 3/4 full) with its own spinlock, grown by mmap and rehash.
- * Domain 0, the heap, has 256 shards; other domains (track/untrack) have 8.
+ * Domain 0, the heap, has 4096 shards; other domains (track/untrack) have 8. A thread's live
+ * blocks span many 64 KiB regions (below), each region one shard: with 256 shards two
+ * allocating threads shared several shards at any time, and every operation writes its shard's
+ * lock line (measured: binary-trees on two threads at nframe 1, 5.23x -> 3.86x with 4096).
+ * Shards are 64 bytes of .bss until used; their tables are mapped on first use.
  *
  * A slot is 16 bytes: the address, and the size (40 bits) with the traceback id (24 bits), so a
  * live block costs 21 to 43 bytes of table (about 28 on average). A block of 1 TiB or more
  * cannot be traced: the hooks refuse it as malloc would refuse it on any real machine.
  */
 
-#define TM_HEAP_SHARDS 256u
+#define TM_HEAP_SHARDS 4096u
 #define TM_DOMAIN_SHARDS 8u
 #define TM_MIN_SLOTS 256u /* one page */
 
