@@ -17,9 +17,19 @@ let package = Package(
         // The workloads without TraceMalloc: the binary `swift-tracemalloc run`, heaptrack and
         // nothing trace alike.
         .executableTarget(name: "workloads", dependencies: ["Workloads"]),
-        // The same workloads linked with TraceMalloc, traced when SWIFTTRACEMALLOC=N is set.
+        // The same workloads linked with TraceMalloc as a shared object (TraceMallocDynamic, the
+        // product for programs that ship with tracing available), traced when SWIFTTRACEMALLOC=N.
         .executableTarget(
             name: "workloads-linked",
+            dependencies: [
+                "Workloads",
+                .product(name: "TraceMallocDynamic", package: "swift-tracemalloc"),
+            ]
+        ),
+        // The same again with the static TraceMalloc product: its main.swift is a link to
+        // workloads-linked's, so the two differ only in how the tracer is linked.
+        .executableTarget(
+            name: "workloads-linked-static",
             dependencies: [
                 "Workloads",
                 .product(name: "TraceMalloc", package: "swift-tracemalloc"),

@@ -16,7 +16,7 @@ struct InstructionCounts: Sendable {
     var unavailable: [Mode: Unavailable] = [:]
 
     /// The modes counted: those that run the C hook in-process. `run` preloads the same hook.
-    static let modes: [Mode] = [.untraced, .linked, .preloaded, .nframe1, .nframe25]
+    static let modes: [Mode] = [.untraced, .linked, .linkedStatic, .nframe1, .nframe25]
 
     /// Counts every mode with callgrind.
     static func measure(tools: Tools, scratch: String) -> InstructionCounts {
@@ -45,7 +45,8 @@ struct InstructionCounts: Sendable {
         _ mode: Mode, pairs: Int, valgrind: String, tools: Tools, scratch: String
     ) throws -> Double {
         let workload = try mode.command(["malloc64", String(pairs)], tools: tools, scratch: scratch).get()
-        let program = try withoutDebugInfo(workload.executable, scratch: scratch)
+        let program = try withoutDebugInfo(workload.executable, scratch: scratch, suffix: ".stripped")
+        try librariesWithoutDebugInfo(tools: tools, scratch: scratch)
         let command = Command(
             executable: valgrind,
             arguments: ["--tool=callgrind", "--callgrind-out-file=/dev/null", program] + workload.arguments,
@@ -60,15 +61,25 @@ struct InstructionCounts: Sendable {
         return collected
     }
 
-    /// A copy of `executable` without DWARF, made once: valgrind 3.19 gives up on the DWARF 5
-    /// forms Swift 6 emits. Instruction counts do not need debug information.
-    private static func withoutDebugInfo(_ executable: String, scratch: String) throws -> String {
-        let copy = scratch + "/" + (executable as NSString).lastPathComponent + ".stripped"
+    /// A copy of `file` without DWARF in `scratch`, made once: valgrind 3.19 gives up on the
+    /// DWARF 5 forms Swift 6 emits. Instruction counts do not need debug information.
+    private static func withoutDebugInfo(_ file: String, scratch: String, suffix: String = "") throws -> String {
+        let copy = scratch + "/" + (file as NSString).lastPathComponent + suffix
         if FileManager.default.fileExists(atPath: copy) { return copy }
         let run = try runChild(
-            Command(executable: "/usr/bin/objcopy", arguments: ["--strip-debug", executable, copy]),
+            Command(executable: "/usr/bin/objcopy", arguments: ["--strip-debug", file, copy]),
             scratch: scratch)
         guard run.status == 0 else { throw Unavailable("objcopy --strip-debug failed: \(run.lastErrorLine)") }
         return copy
+    }
+
+    /// Copies of the build directory's shared objects, under their own names beside the
+    /// executables' copies: `workloads-linked` finds libTraceMallocDynamic.so through its
+    /// `$ORIGIN` rpath.
+    private static func librariesWithoutDebugInfo(tools: Tools, scratch: String) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tools.buildDirectory)) ?? []
+        for name in names where name.hasPrefix("lib") && name.hasSuffix(".so") {
+            _ = try withoutDebugInfo(tools.buildDirectory + "/" + name, scratch: scratch)
+        }
     }
 }

@@ -4,8 +4,11 @@ import Foundation
 enum Mode: String, CaseIterable, Sendable {
     /// `workloads`, no tracer anywhere: the baseline of every ratio.
     case untraced
-    /// `workloads-linked` with tracing off: the cost of the hooks when nobody traces.
+    /// `workloads-linked` (TraceMallocDynamic) with tracing off: the cost of the hooks when
+    /// nobody traces.
     case linked
+    /// `workloads-linked-static` (the static TraceMalloc product) with tracing off.
+    case linkedStatic
     /// `workloads` with the tracer preloaded (LD_PRELOAD) and not tracing: the hooks alone, in
     /// the very binary of the baseline, apart from anything linking changes in the executable.
     case preloaded
@@ -24,6 +27,7 @@ enum Mode: String, CaseIterable, Sendable {
         switch self {
         case .untraced: "untraced"
         case .linked: "linked, off"
+        case .linkedStatic: "linked static, off"
         case .preloaded: "preloaded, off"
         case .nframe1: "nframe 1"
         case .nframe25: "nframe 25"
@@ -46,6 +50,8 @@ enum Mode: String, CaseIterable, Sendable {
             return using(tools.workloads) { Command(executable: $0, arguments: arguments) }
         case .linked:
             return using(tools.linked) { Command(executable: $0, arguments: arguments) }
+        case .linkedStatic:
+            return using(tools.linkedStatic) { Command(executable: $0, arguments: arguments) }
         case .preloaded:
             guard let library = tools.preload.path else {
                 return .failure(Unavailable(tools.preload.missingReason!))
@@ -94,7 +100,7 @@ enum Mode: String, CaseIterable, Sendable {
         switch self {
         case .untraced, .preloaded:
             return nil
-        case .linked:
+        case .linked, .linkedStatic:
             return field("tracing", in: run.stdout) == "false"
                 ? nil : Unavailable("tracing was on without SWIFTTRACEMALLOC")
         case .nframe1, .nframe25:
@@ -103,6 +109,9 @@ enum Mode: String, CaseIterable, Sendable {
                 field("traceback-limit", in: run.stdout) == limit
             else {
                 return Unavailable("SWIFTTRACEMALLOC=\(limit) did not start tracing with that limit")
+            }
+            guard let peak = field("traced-peak", in: run.stdout).flatMap({ Int($0) }), peak > 0 else {
+                return Unavailable("SWIFTTRACEMALLOC=\(limit) traced no allocation")
             }
             return nil
         case .run25:

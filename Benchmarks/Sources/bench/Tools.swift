@@ -22,8 +22,10 @@ struct Tools: Sendable {
     var buildDirectory: String
     /// `workloads`: the workloads with no tracer.
     var workloads: Tool
-    /// `workloads-linked`: the same, linked with TraceMalloc.
+    /// `workloads-linked`: the same, linked with TraceMallocDynamic.
     var linked: Tool
+    /// `workloads-linked-static`: the same, linked with the static TraceMalloc.
+    var linkedStatic: Tool
     /// `tracer-costs`: the measurements made through TraceMalloc's API.
     var tracerCosts: Tool
     /// `swift-tracemalloc`: the tool whose `run` preloads the tracer.
@@ -51,6 +53,7 @@ struct Tools: Sendable {
             buildDirectory: directory,
             workloads: product("workloads"),
             linked: product("workloads-linked"),
+            linkedStatic: product("workloads-linked-static"),
             tracerCosts: product("tracer-costs"),
             swiftTraceMalloc: product("swift-tracemalloc"),
             preload: product("TraceMallocPreload", file: "libTraceMallocPreload.so"),
