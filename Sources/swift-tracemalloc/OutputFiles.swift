@@ -17,14 +17,21 @@ struct OutputFiles {
 
     /// FILE, as the user wrote it.
     let path: String
+    /// FILE's last path component, which every member's name starts with. Worked out once:
+    /// `URL(fileURLWithPath:)` asks the file system whether FILE is a directory, and a member
+    /// test runs for every entry of the directory.
+    private let baseName: String
+
+    init(path: String) {
+        self.path = path
+        self.baseName = URL(fileURLWithPath: path).lastPathComponent
+    }
 
     /// The directory holding the family.
     var directory: String {
         let url = URL(fileURLWithPath: path)
         return url.deletingLastPathComponent().path
     }
-
-    private var baseName: String { URL(fileURLWithPath: path).lastPathComponent }
 
     /// The path of `member`, spelled like `path`.
     func path(of member: Member) -> String {
