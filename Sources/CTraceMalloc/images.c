@@ -29,10 +29,11 @@ struct tm_image_table {
     struct tm_range *ranges; /* sorted by start */
     uint32_t *image_flags;   /* per image */
     char *strings, *strings_end;
+    struct tm_image_index *index; /* the ranges by granule (internal.h) */
 };
 
 static _Atomic(struct tm_image_table *) tm_images;
-_Atomic uint32_t tm_images_generation = 1;
+_Atomic(const struct tm_image_index *) tm_image_index;
 /* Serialises builders. Taken with trylock from a hook: a thread that finds a build under way
    goes on with the current table (its capture falls back to the CFI unwinder). Not taken by
    the fork handlers; the child resets it, since a build only publishes a finished table. */
@@ -434,6 +435,31 @@ static int build_image(struct dl_phdr_info *info, size_t size, void *context) {
     return 0;
 }
 
+/* Fills the granule index of the table's sorted ranges. */
+static void index_ranges(struct tm_image_table *table) {
+    struct tm_image_index *index = table->index;
+    index->ranges = table->ranges;
+    const uint64_t unusable = UINT64_C(0xffffffff) << 32; /* no granule has this number + 1 */
+    for (size_t i = 0; i < table->range_count && i < 0xffff; i++) {
+        const struct tm_range *range = &table->ranges[i];
+        if (range->end <= range->start) {
+            continue;
+        }
+        uint64_t number = i + 1;
+        for (uint64_t granule = range->start >> TM_GRANULE_BITS; granule <= (range->end - 1) >> TM_GRANULE_BITS; granule++) {
+            uint64_t *slot = &index->slots[granule & (TM_INDEX_SLOTS - 1)];
+            uint64_t tag = (granule + 1) << 32;
+            if (*slot == 0) {
+                *slot = tag | number;
+            } else if ((*slot & ~UINT64_C(0xffffffff)) == tag && (*slot & 0xffff0000u) == 0) {
+                *slot |= number << 16;
+            } else {
+                *slot = unusable;
+            }
+        }
+    }
+}
+
 static void sort_ranges(struct tm_range *ranges, size_t count) {
     for (size_t i = 1; i < count; i++) { /* insertion sort: tens of ranges, mostly in order */
         struct tm_range range = ranges[i];
@@ -452,14 +478,16 @@ static bool rebuild_unlocked(void) {
     build.images += 8; /* slack for libraries loaded between the passes */
     build.ranges += 16;
     build.string_bytes += 8 * 4096;
-    size_t size = sizeof(struct tm_image_table) + build.images * (sizeof(tm_image) + sizeof(uint32_t))
-        + build.ranges * sizeof(struct tm_range) + build.string_bytes;
+    size_t size = sizeof(struct tm_image_table) + sizeof(struct tm_image_index)
+        + build.images * (sizeof(tm_image) + sizeof(uint32_t)) + build.ranges * sizeof(struct tm_range)
+        + build.string_bytes;
     struct tm_image_table *table = tm_map(size);
     if (table == NULL) {
         return false;
     }
     table->mapped = size;
-    table->images = (tm_image *)(table + 1);
+    table->index = (struct tm_image_index *)(table + 1);
+    table->images = (tm_image *)(table->index + 1);
     table->ranges = (struct tm_range *)(table->images + build.images);
     table->image_flags = (uint32_t *)(table->ranges + build.ranges);
     table->strings = (char *)(table->image_flags + build.images);
@@ -468,10 +496,9 @@ static bool rebuild_unlocked(void) {
     build.counting = false;
     dl_iterate_phdr(build_image, &build);
     sort_ranges(table->ranges, table->range_count);
-    /* The table before the generation: a reader whose cache matches the new generation also
-       sees the new table. */
+    index_ranges(table);
     atomic_store_explicit(&tm_images, table, memory_order_release);
-    atomic_fetch_add_explicit(&tm_images_generation, 1, memory_order_release);
+    atomic_store_explicit(&tm_image_index, table->index, memory_order_release);
     return true;
 }
 
@@ -526,27 +553,14 @@ static const struct tm_range *find_range(const struct tm_image_table *table, uin
     return NULL;
 }
 
-int tm_image_flags_slow(uintptr_t address, struct tm_range *found) {
-    uint32_t generation = atomic_load_explicit(&tm_images_generation, memory_order_acquire);
+const struct tm_range *tm_image_range_slow(uintptr_t address) {
     const struct tm_image_table *table = atomic_load_explicit(&tm_images, memory_order_acquire);
     const struct tm_range *range = find_range(table, address);
     if (range == NULL) {
         refresh(table);
-        generation = atomic_load_explicit(&tm_images_generation, memory_order_acquire);
-        table = atomic_load_explicit(&tm_images, memory_order_acquire);
-        range = find_range(table, address);
+        range = find_range(atomic_load_explicit(&tm_images, memory_order_acquire), address);
     }
-    if (range == NULL) {
-        *found = (struct tm_range){0, 0, 0};
-        return -1;
-    }
-    if (tm_thread.ranges_generation != generation) {
-        memset(tm_thread.ranges, 0, sizeof tm_thread.ranges);
-        tm_thread.ranges_generation = generation;
-    }
-    tm_thread.ranges[tm_thread.next_range++ % TM_RANGE_CACHE] = *range;
-    *found = *range;
-    return (int)range->flags;
+    return range;
 }
 
 void tm_images_after_fork_child(void) {
