@@ -222,8 +222,10 @@ static inline void check_changes(void) {
    lie above the current one (stacks grow down) and no higher than `highest`, the last place
    inside the stack where one fits, so reading it is safe. */
 static inline uintptr_t older_frame(uintptr_t fp, uintptr_t highest) {
-    uintptr_t next = ((uintptr_t *)fp)[0] & ~TM_ASYNC_FRAME_BIT;
-    if (TM_UNLIKELY(next <= fp) || TM_UNLIKELY(next % sizeof(uintptr_t) != 0) || TM_UNLIKELY(next > highest)) {
+    /* Records are 16-byte aligned: the low bits are cleared rather than tested, which keeps a
+       bogus pointer inside the stack all the same. */
+    uintptr_t next = ((uintptr_t *)fp)[0] & ~(TM_ASYNC_FRAME_BIT | (uintptr_t)(sizeof(uintptr_t) - 1));
+    if (TM_UNLIKELY(next <= fp) || TM_UNLIKELY(next > highest)) {
         return 0;
     }
     return next;
@@ -304,7 +306,8 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
         }
         address = ((uintptr_t *)fp)[1];
     }
-    for (total = count; total < TM_MAX_NFRAME; total++) {
+    /* Uncapped here (a stack of 16-byte records cannot overflow the count); capped at the end. */
+    for (total = count;; total++) {
         fp = older_frame(fp, highest);
         if (fp == 0) {
             goto done;
@@ -326,11 +329,11 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
     }
 done:
     stack->count = count;
-    stack->total = total;
+    stack->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
     return true;
 base: /* the frame at `address` is in code without frame pointers: only a known base ends a walk */
     stack->count = count;
-    stack->total = total;
+    stack->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
     return is_base(address);
 }
 
