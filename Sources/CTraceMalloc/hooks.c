@@ -24,6 +24,9 @@
  */
 #define TM_HOOK __attribute__((noinline))
 #define TM_TRACED static __attribute__((noinline))
+#if !__has_attribute(musttail)
+#error "the hooks need a compiler with __attribute__((musttail)) (clang 13 or later)"
+#endif
 #define TM_TAIL __attribute__((musttail))
 
 extern void *__libc_malloc(size_t size);
@@ -244,7 +247,7 @@ TM_TRACED int traced_posix_memalign(void **result, size_t alignment, size_t size
         return stored(result, libc_memalign(alignment, size));
     }
     if (size > TM_MAX_SIZE) {
-        return ENOMEM;
+        return stored(result, refuse()); /* ENOMEM, with errno set as glibc leaves it */
     }
     tm_thread.busy = 1;
     void *block = record(__builtin_frame_address(0), libc_memalign(alignment, size), size);

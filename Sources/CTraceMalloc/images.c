@@ -20,7 +20,8 @@
 
 /* A table is built whole, then published with one atomic store; readers (the hooks) never
    lock. Superseded tables are never unmapped, because a reader may still be searching one;
-   they are small and only replaced when a library is loaded. */
+   they are replaced only when a stack meets a library loaded since, and each costs its
+   strings, its ranges and the 64 KiB granule index (counted in tracemallocMemory()). */
 struct tm_image_table {
     size_t mapped;
     unsigned long long adds, subs; /* dl_iterate_phdr's load and unload counters at build time */

@@ -189,9 +189,9 @@ struct tm_stack {
     uint32_t total;
 };
 
-/* The interned traceback of the caller of the function whose frame is `frame` (a hook's own
-   __builtin_frame_address(0); that function must still be running, so it may not tail-call
-   this), skipping `skip` further frames, with the current nframe. 0 when out of memory.
+/* The interned traceback of the caller of the function whose frame is `frame` (the
+   __builtin_frame_address(0) of a hook's traced half, or of tm_track; that function must still
+   be running, so it may not tail-call this), skipping `skip` further frames, with the current nframe. 0 when out of memory.
    The caller has set tm_thread.busy. */
 uint32_t tm_traceback_here(void *frame, unsigned skip) TM_HIDDEN;
 void tm_scratch_lock(void) TM_HIDDEN;

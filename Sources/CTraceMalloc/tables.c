@@ -11,7 +11,8 @@
  * blocks span many 64 KiB regions (below), each region one shard: with 256 shards two
  * allocating threads shared several shards at any time, and every operation writes its shard's
  * lock line (measured: binary-trees on two threads at nframe 1, 5.23x -> 3.86x with 4096).
- * Shards are 64 bytes of .bss until used; their tables are mapped on first use.
+ * Shards are 64 bytes of .bss until used; their tables are mapped on first use, a page at
+ * least, so live blocks spread thinly over many regions cost up to a page a region.
  *
  * A slot is 16 bytes: the address, and the size (40 bits) with the traceback id (24 bits), so a
  * live block costs 21 to 43 bytes of table (about 28 on average). A block of 1 TiB or more

@@ -222,10 +222,10 @@ static inline void check_changes(void) {
    lie above the current one (stacks grow down) and no higher than `highest`, the last place
    inside the stack where one fits, so reading it is safe. */
 static inline uintptr_t older_frame(uintptr_t fp, uintptr_t highest) {
-    /* Records are 16-byte aligned: the low bits are cleared rather than tested, which keeps a
-       bogus pointer inside the stack all the same. */
-    uintptr_t next = ((uintptr_t *)fp)[0] & ~(TM_ASYNC_FRAME_BIT | (uintptr_t)(sizeof(uintptr_t) - 1));
-    if (TM_UNLIKELY(next <= fp) || TM_UNLIKELY(next > highest)) {
+    /* A misaligned value is not a frame record but a register's leftover (code in an image
+       that keeps frame pointers may still use %rbp as a general register): the chain ends. */
+    uintptr_t next = ((uintptr_t *)fp)[0] & ~TM_ASYNC_FRAME_BIT;
+    if (TM_UNLIKELY(next <= fp) || TM_UNLIKELY(next % sizeof(uintptr_t) != 0) || TM_UNLIKELY(next > highest)) {
         return 0;
     }
     return next;
@@ -306,7 +306,8 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
         }
         address = ((uintptr_t *)fp)[1];
     }
-    /* Uncapped here (a stack of 16-byte records cannot overflow the count); capped at the end. */
+    /* Uncapped here (records are at least 16 bytes apart, so a stack cannot overflow the
+       count), capped at the end: a recursion deeper than TM_MAX_NFRAME is walked whole. */
     for (total = count;; total++) {
         fp = older_frame(fp, highest);
         if (fp == 0) {
