@@ -1,3 +1,4 @@
+import CTraceMalloc
 import Synchronization
 
 /// Turns captured return addresses into frames: demangled function, source file, line, and the
@@ -137,7 +138,17 @@ final class Symbolizer: Sendable {
         precondition(limit >= 1, "a traceback keeps at least one frame")
         precondition(
             totalDepth >= returnAddresses.count, "the stack is deeper than its captured part")
-        var frames = resolved(returnAddresses: Array(returnAddresses)).joined().map { $0 }
+        let addresses = Array(returnAddresses)
+        var frames: [ResolvedFrame] = []
+        if !keepingRuntimeFrames, let kept = framesTheDropMayKeep(addresses, whole: addresses.count == totalDepth) {
+            frames = resolved(returnAddresses: Array(addresses[kept])).joined().map { $0 }
+            if !frames.contains(where: { !$0.isMachinery }) {
+                frames = [] // every frame is the machinery's: all are kept, so all are resolved
+            }
+        }
+        if frames.isEmpty {
+            frames = resolved(returnAddresses: addresses).joined().map { $0 }
+        }
         if !keepingRuntimeFrames, var callersFrame = frames.firstIndex(where: { !$0.isMachinery }) {
             if callersFrame > 0, callersFrame + 1 < frames.count,
                 frames[callersFrame].isAllocatingInitializer(calling: frames[callersFrame - 1])
@@ -160,6 +171,26 @@ final class Symbolizer: Sendable {
             frames: frames.prefix(limit).reversed().map(\.frame),
             totalNframe: min(totalNframe, 65535)
         )
+    }
+
+    /// The addresses whose frames `traceback` may keep, when others can be dropped unresolved:
+    /// those in a runtime image (libc, libswiftCore, Foundation…) above the program's first
+    /// address, all but the last of them, which tells an allocating initializer that called the
+    /// allocator; and, in a whole stack, those below the program's last address. Their frames
+    /// are the machinery's by their image alone, and not resolving them spares llvm-symbolizer
+    /// reading those images (measured: most of `run`'s conversion time for a Foundation program).
+    /// Nil when no address is in a usable image outside the runtime.
+    private func framesTheDropMayKeep(_ addresses: [UInt], whole: Bool) -> Range<Int>? {
+        let runtime: [Bool] = state.withLock { state in
+            addresses.map { address in
+                guard let loaded = checkedImage(containing: address &- 1, in: &state) else { return false }
+                return loaded.fileCheck == .verified && tm_image_is_runtime(loaded.image.path)
+            }
+        }
+        guard let first = runtime.firstIndex(of: false), let last = runtime.lastIndex(of: false) else {
+            return nil
+        }
+        return max(first - 1, 0)..<(whole ? last + 1 : addresses.count)
     }
 
     /// The frames at each of `returnAddresses`, from the cache or resolved now.
