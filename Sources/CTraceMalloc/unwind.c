@@ -118,6 +118,11 @@ struct tm_unwind {
     bool base_broken;
     bool after_frame_pointer_frame;
     uint32_t seen;
+    /* The last frame recorded: its image's flags and its %rbp; and whether this capture ended
+       the unwinding itself (a known base, the frame limit, a return address of 0). */
+    int last_flags;
+    uintptr_t last_rbp;
+    bool ended;
 };
 
 static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *argument) {
@@ -138,6 +143,7 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
         return _URC_NO_REASON;
     }
     if (address == 0) {
+        unwind->ended = true;
         return _URC_END_OF_STACK;
     }
     int flags = tm_range_flags(tm_image_range(address));
@@ -157,15 +163,54 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
     }
     record(&unwind->recorder, address, flags);
     unwind->seen += 1;
+    unwind->last_flags = flags;
+    unwind->last_rbp = _Unwind_GetGR(context, 6); /* DWARF register 6: %rbp */
     if (is_base(address) || unwind->recorder.total >= TM_MAX_NFRAME) {
+        unwind->ended = true;
         return _URC_END_OF_STACK;
     }
     return _URC_NO_REASON;
 }
 
+static inline bool keeps_frame_pointers(int flags);
+static inline uintptr_t older_frame(uintptr_t fp, uintptr_t highest);
+
+/* The CFI unwinder stopped in code that keeps frame pointers, at a function without unwind
+   tables (measured: in libswiftCore's metadata caches, under operator new, whose allocations
+   then showed no caller): the frame-pointer chain goes on from that frame's %rbp, to the
+   first frame in code without frame pointers. */
+static void continue_with_frame_pointers(struct tm_recorder *recorder, uintptr_t fp) {
+    uintptr_t top = current_stack_top();
+    if (fp <= (uintptr_t)__builtin_frame_address(0) || fp >= top - 2 * sizeof(uintptr_t) || fp % sizeof(uintptr_t) != 0) {
+        return;
+    }
+    uintptr_t highest = top - 2 * sizeof(uintptr_t);
+    while (recorder->total < TM_MAX_NFRAME) {
+        uintptr_t address = ((uintptr_t *)fp)[1];
+        if (address == 0) {
+            return;
+        }
+        int flags = tm_range_flags(tm_image_range(address));
+        record(recorder, address, flags);
+        if (!keeps_frame_pointers(flags)) {
+            return;
+        }
+        fp = older_frame(fp, highest);
+        if (fp == 0) {
+            return;
+        }
+    }
+}
+
 static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, unsigned nframe) {
     struct tm_unwind unwind = {.recorder = recorder_for(stack, nframe), .first = first, .skip = skip};
     _Unwind_Backtrace(unwind_step, &unwind);
+    if (!unwind.ended && unwind.seen > 0 && keeps_frame_pointers(unwind.last_flags)) {
+        /* Stopped early: no base can be told from this stack. */
+        continue_with_frame_pointers(&unwind.recorder, unwind.last_rbp);
+        finish(stack, &unwind.recorder);
+        return;
+    }
     finish(stack, &unwind.recorder);
     if (unwind.base_address != 0 && !unwind.base_broken) {
         learn_base(unwind.base_address);
