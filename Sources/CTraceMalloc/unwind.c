@@ -121,6 +121,7 @@ struct tm_unwind {
     /* The last frame recorded: its image's flags and its %rbp; and whether this capture ended
        the unwinding itself (a known base, the frame limit, a return address of 0). */
     int last_flags;
+    uintptr_t last_address;
     uintptr_t last_rbp;
     bool ended;
 };
@@ -164,6 +165,7 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
     record(&unwind->recorder, address, flags);
     unwind->seen += 1;
     unwind->last_flags = flags;
+    unwind->last_address = address;
     unwind->last_rbp = _Unwind_GetGR(context, 6); /* DWARF register 6: %rbp */
     if (is_base(address) || unwind->recorder.total >= TM_MAX_NFRAME) {
         unwind->ended = true;
@@ -202,12 +204,28 @@ static void continue_with_frame_pointers(struct tm_recorder *recorder, uintptr_t
     }
 }
 
+/* libgcc's look-up of the unwind table entry (FDE) for `pc`, which _Unwind_Backtrace uses. */
+struct tm_eh_bases {
+    void *tbase, *dbase, *func;
+};
+extern const void *_Unwind_Find_FDE(void *pc, struct tm_eh_bases *bases);
+
+/* Whether the code at return address `address` has unwind tables. A stack's real end (_start,
+   a thread's clone) has them, marking the return address undefined; where they are missing,
+   the unwinder stopped early, and the stack's end is not known. */
+static bool has_unwind_tables(uintptr_t address) {
+    struct tm_eh_bases bases;
+    return _Unwind_Find_FDE((void *)(address - 1), &bases) != NULL;
+}
+
 static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, unsigned nframe) {
     struct tm_unwind unwind = {.recorder = recorder_for(stack, nframe), .first = first, .skip = skip};
     _Unwind_Backtrace(unwind_step, &unwind);
-    if (!unwind.ended && unwind.seen > 0 && keeps_frame_pointers(unwind.last_flags)) {
+    if (!unwind.ended && unwind.seen > 0 && !has_unwind_tables(unwind.last_address)) {
         /* Stopped early: no base can be told from this stack. */
-        continue_with_frame_pointers(&unwind.recorder, unwind.last_rbp);
+        if (keeps_frame_pointers(unwind.last_flags)) {
+            continue_with_frame_pointers(&unwind.recorder, unwind.last_rbp);
+        }
         finish(stack, &unwind.recorder);
         return;
     }

@@ -14,6 +14,16 @@ private func count(in line: String) -> Int? {
     line.split(separator: " ").first { $0.hasPrefix("count=") }.flatMap { Int($0.dropFirst(6).dropLast()) }
 }
 
+/// The collapsed stacks of what `program` still held at exit, traced by `run --nframe N`.
+private func collapsedStacks(of program: String, nframe: Int, in directory: TemporaryDirectory) throws -> String {
+    let run = try ToolProcess.run(["run", "--nframe", "\(nframe)", "-o", "stacks.tm", "--", program], in: directory.url)
+    #expect(run.status == 0, "\(run.stderr)")
+    let export = try ToolProcess.run(
+        ["export", "stacks.tm", "--format", "collapsed", "--output", "stacks.folded"], in: directory.url)
+    #expect(export.status == 0, "\(export.stderr)")
+    return try String(contentsOfFile: directory.path("stacks.folded"), encoding: .utf8)
+}
+
 @Test(needsTheRawWriter) func runOfAProgramBuiltWithoutFramePointersRecordsItsWholeStack() throws {
     let directory = try TemporaryDirectory()
     let source = """
@@ -25,13 +35,62 @@ private func count(in line: String) -> Int? {
         """
     let program = try Command.compileC(source, named: "nofp", in: directory.url, flags: ["-O2", "-fomit-frame-pointer"])
 
-    let run = try ToolProcess.run(["run", "--nframe", "8", "-o", "nofp.tm", "--", program], in: directory.url)
-    #expect(run.status == 0, "\(run.stderr)")
-    let export = try ToolProcess.run(["export", "nofp.tm", "--format", "collapsed", "--output", "nofp.folded"], in: directory.url)
-    #expect(export.status == 0, "\(export.stderr)")
-    let stacks = try String(contentsOfFile: directory.path("nofp.folded"), encoding: .utf8)
+    let stacks = try collapsedStacks(of: program, nframe: 8, in: directory)
     #expect(stacks.contains("main;outer;inner 8000\n"), "\(stacks)")
     #expect(stacks.contains("main;outer 16\n"), "\(stacks)")
+}
+
+@Test(needsTheRawWriter) func runFollowsFramePointersOnWhereTheUnwinderStopsAtAFunctionWithoutUnwindTables() throws {
+    // strdup (libc keeps no frame pointers) sends the capture to the CFI unwinder, which stops
+    // at a function without unwind tables (written in assembly, with no CFI directives) in an
+    // image that keeps frame pointers: the chain goes on from there to main.
+    let directory = try TemporaryDirectory()
+    let source = """
+        #include <stdlib.h>
+        #include <string.h>
+        __asm__(
+            ".text\\n"
+            ".globl copy_without_unwind_tables\\n"
+            ".type copy_without_unwind_tables, @function\\n"
+            "copy_without_unwind_tables:\\n"
+            "    push %rbp\\n"
+            "    mov %rsp, %rbp\\n"
+            "    call strdup@PLT\\n"
+            "    pop %rbp\\n"
+            "    ret\\n");
+        char *copy_without_unwind_tables(const char *string);
+        char *volatile kept[2];
+        __attribute__((noinline)) void first(void) { kept[0] = copy_without_unwind_tables("a string of some length"); }
+        __attribute__((noinline)) void second(void) { kept[1] = copy_without_unwind_tables("another string, longer still"); }
+        int main(void) { first(); second(); return kept[0] == NULL || kept[1] == NULL; }
+        """
+    let program = try Command.compileC(source, named: "nounwind", in: directory.url, flags: ["-fno-omit-frame-pointer"])
+
+    let stacks = try collapsedStacks(of: program, nframe: 5, in: directory)
+    // Both, whole: the first capture does not make strdup's frame a "base" that cuts the second.
+    #expect(stacks.contains("main;first;copy_without_unwind_tables 24\n"), "\(stacks)")
+    #expect(stacks.contains("main;second;copy_without_unwind_tables 29\n"), "\(stacks)")
+}
+
+@Test(needsTheRawWriter) func runOfAProgramWithNoUnwindTablesKeepsEachStrdupCaller() throws {
+    // With no unwind tables anywhere in the program, the unwinder stops at strdup's caller: that
+    // frame is kept, and strdup's is not taken for the stack's base, which would cut the next.
+    let directory = try TemporaryDirectory()
+    let source = """
+        #include <stdlib.h>
+        #include <string.h>
+        char *volatile kept[2];
+        __attribute__((noinline)) void first(void) { kept[0] = strdup("a string of some length"); }
+        __attribute__((noinline)) void second(void) { kept[1] = strdup("another string, longer still"); }
+        int main(void) { first(); second(); return kept[0] == NULL || kept[1] == NULL; }
+        """
+    let program = try Command.compileC(
+        source, named: "notables", in: directory.url,
+        flags: ["-fno-asynchronous-unwind-tables", "-fno-unwind-tables"])
+
+    let stacks = try collapsedStacks(of: program, nframe: 5, in: directory)
+    #expect(stacks.contains("first 24\n"), "\(stacks)")
+    #expect(stacks.contains("second 29\n"), "\(stacks)")
 }
 
 @Test(needsTheRawWriter) func runOfAProgramWhoseMainThreadLeavesFirstEndsWithItsLastThread() throws {
