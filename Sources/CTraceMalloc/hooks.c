@@ -18,8 +18,8 @@
  * hook saved three registers on every call). When tracing is on it jumps (a
  * guaranteed tail call) to its traced half, which therefore runs as if the program had called
  * it: its frame record holds the program's return address, and it passes that frame
- * (__builtin_frame_address(0)) to the capture. The traced half sets tm_thread.busy, forwards, and
- * records; a hook entered again on the same thread while busy only forwards. Traced halves are
+ * (__builtin_frame_address(0)) to the capture. The traced half forwards, then records with
+ * tm_thread.busy set; a hook entered again on the same thread while busy only forwards. Traced halves are
  * noinline and do work after the capture, so that their frame is still there to be walked.
  */
 #define TM_HOOK __attribute__((noinline))
@@ -65,15 +65,18 @@ static void *refuse(void) {
 }
 
 /* Records `block`, just returned by glibc for `size` bytes, with the traceback of the caller of
-   the traced half whose frame is `frame`. When the trace cannot be stored, the allocation
-   fails (Python: "no <truncated> traces"): the block is freed, NULL returned. The caller has
-   set busy. */
+   the traced half whose frame is `frame`, with the thread marked busy meanwhile (glibc's own
+   functions, called before, never come back into a hook). When the trace cannot be stored,
+   the allocation fails (Python: "no <truncated> traces"): the block is freed, NULL returned. */
 static inline __attribute__((always_inline)) void *record(void *frame, void *block, uint64_t size) {
     if (block == NULL) {
         return NULL;
     }
+    tm_thread.busy = 1;
     uint32_t traceback = tm_traceback_here(frame, 0);
-    if (traceback == 0 || tm_trace_add(0, (uintptr_t)block, size, traceback) == TM_ADD_NO_MEMORY) {
+    bool traced = traceback != 0 && tm_trace_add(0, (uintptr_t)block, size, traceback) != TM_ADD_NO_MEMORY;
+    tm_thread.busy = 0;
+    if (!traced) {
         libc_free(block);
         return refuse();
     }
@@ -87,10 +90,7 @@ TM_TRACED void *traced_malloc(size_t size) {
     if (size > TM_MAX_SIZE) {
         return refuse();
     }
-    tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), libc_malloc(size), size);
-    tm_thread.busy = 0;
-    return block;
+    return record(__builtin_frame_address(0), libc_malloc(size), size);
 }
 
 TM_HOOK void *malloc(size_t size) {
@@ -119,10 +119,7 @@ TM_TRACED void *traced_calloc(size_t count, size_t size) {
     if (!__builtin_mul_overflow(count, size, &bytes) && bytes > TM_MAX_SIZE) {
         return refuse();
     }
-    tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), libc_calloc(count, size), bytes);
-    tm_thread.busy = 0;
-    return block;
+    return record(__builtin_frame_address(0), libc_calloc(count, size), bytes);
 }
 
 TM_HOOK void *calloc(size_t count, size_t size) {
@@ -205,10 +202,7 @@ TM_TRACED void *traced_memalign(size_t alignment, size_t size) {
     if (size > TM_MAX_SIZE) {
         return refuse();
     }
-    tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), libc_memalign(alignment, size), size);
-    tm_thread.busy = 0;
-    return block;
+    return record(__builtin_frame_address(0), libc_memalign(alignment, size), size);
 }
 
 TM_HOOK void *memalign(size_t alignment, size_t size) {
@@ -249,10 +243,7 @@ TM_TRACED int traced_posix_memalign(void **result, size_t alignment, size_t size
     if (size > TM_MAX_SIZE) {
         return stored(result, refuse()); /* ENOMEM, with errno set as glibc leaves it */
     }
-    tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), libc_memalign(alignment, size), size);
-    tm_thread.busy = 0;
-    return stored(result, block);
+    return stored(result, record(__builtin_frame_address(0), libc_memalign(alignment, size), size));
 }
 
 TM_HOOK int posix_memalign(void **result, size_t alignment, size_t size) {
@@ -273,10 +264,7 @@ TM_TRACED void *traced_valloc(size_t size) {
     if (size > TM_MAX_SIZE) {
         return refuse();
     }
-    tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), libc_valloc(size), size);
-    tm_thread.busy = 0;
-    return block;
+    return record(__builtin_frame_address(0), libc_valloc(size), size);
 }
 
 TM_HOOK void *valloc(size_t size) {
@@ -300,10 +288,7 @@ TM_TRACED void *traced_pvalloc(size_t size) {
     if (rounded > TM_MAX_SIZE) {
         return refuse();
     }
-    tm_thread.busy = 1;
-    void *block = record(__builtin_frame_address(0), libc_pvalloc(size), rounded);
-    tm_thread.busy = 0;
-    return block;
+    return record(__builtin_frame_address(0), libc_pvalloc(size), rounded);
 }
 
 TM_HOOK void *pvalloc(size_t size) {
