@@ -139,14 +139,10 @@ final class Symbolizer: Sendable {
         precondition(
             totalDepth >= returnAddresses.count, "the stack is deeper than its captured part")
         let addresses = Array(returnAddresses)
-        var frames: [ResolvedFrame] = []
-        if !keepingRuntimeFrames, let kept = framesTheDropMayKeep(addresses, whole: addresses.count == totalDepth) {
-            frames = resolved(returnAddresses: Array(addresses[kept])).joined().map { $0 }
-            if !frames.contains(where: { !$0.isMachinery }) {
-                frames = [] // every frame is the machinery's: all are kept, so all are resolved
-            }
-        }
-        if frames.isEmpty {
+        let kept = keepingRuntimeFrames ? nil : framesTheDropMayKeep(addresses, whole: addresses.count == totalDepth)
+        var frames = resolved(returnAddresses: kept.map { Array(addresses[$0]) } ?? addresses).joined().map { $0 }
+        if kept != nil, !frames.contains(where: { !$0.isMachinery }) {
+            // Every frame is the machinery's: all are kept then, so all are resolved.
             frames = resolved(returnAddresses: addresses).joined().map { $0 }
         }
         if !keepingRuntimeFrames, var callersFrame = frames.firstIndex(where: { !$0.isMachinery }) {
