@@ -25,6 +25,13 @@ struct InstructionCounts: Sendable {
             for mode in modes { counts.unavailable[mode] = Unavailable(tools.valgrind.missingReason!) }
             return counts
         }
+        do {
+            try librariesWithoutDebugInfo(tools: tools, scratch: scratch)
+        } catch {
+            let reason = error as? Unavailable ?? Unavailable("\(error)")
+            for mode in modes { counts.unavailable[mode] = reason }
+            return counts
+        }
         for mode in modes {
             do {
                 let small = try count(mode, pairs: sizes.small, valgrind: valgrind, tools: tools, scratch: scratch)
@@ -46,7 +53,6 @@ struct InstructionCounts: Sendable {
     ) throws -> Double {
         let workload = try mode.command(["malloc64", String(pairs)], tools: tools, scratch: scratch).get()
         let program = try withoutDebugInfo(workload.executable, scratch: scratch, suffix: ".stripped")
-        try librariesWithoutDebugInfo(tools: tools, scratch: scratch)
         let command = Command(
             executable: valgrind,
             arguments: ["--tool=callgrind", "--callgrind-out-file=/dev/null", program] + workload.arguments,
