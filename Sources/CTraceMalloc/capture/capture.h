@@ -1,6 +1,6 @@
-/* internal.h: what the C core's files share: the state, the thread guard, spinlocks, mapped memory. */
-#ifndef CTRACEMALLOC_INTERNAL_H
-#define CTRACEMALLOC_INTERNAL_H
+/* capture.h: what the capture's files share: the state, the thread guard, spinlocks, mapped memory, and each file's functions. */
+#ifndef CTRACEMALLOC_CAPTURE_H
+#define CTRACEMALLOC_CAPTURE_H
 
 #include "CTraceMalloc.h"
 

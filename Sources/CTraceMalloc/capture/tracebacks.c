@@ -1,5 +1,5 @@
 /* tracebacks.c: interning: each unique traceback stored once, found again without a lock. */
-#include "internal.h"
+#include "capture.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* api.c: start/stop, counters, track/untrack, SWIFTTRACEMALLOC and fork. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "capture.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* memory.c: the tracer's own memory, mapped from the kernel and counted, never from malloc. */
-#include "internal.h"
+#include "capture.h"
 
 #include <string.h>
 #include <sys/mman.h>

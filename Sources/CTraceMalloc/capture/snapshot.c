@@ -1,5 +1,5 @@
 /* snapshot.c: copying every trace out of the tables, with the tracebacks they use listed once. */
-#include "internal.h"
+#include "capture.h"
 
 #include <string.h>
 

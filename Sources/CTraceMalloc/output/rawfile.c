@@ -1,6 +1,6 @@
 /* rawfile.c: a snapshot as a raw file (the "raw file contract" RawSnapshot.swift reads), written without malloc. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "../capture/capture.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* tables.c: the traces: (domain, address) -> (size, traceback), sharded, plus current and peak. */
-#include "internal.h"
+#include "capture.h"
 
 #include <string.h>
 

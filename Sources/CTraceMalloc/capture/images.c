@@ -1,6 +1,6 @@
 /* images.c: the table of loaded images: ranges, build ids, and which keep frame pointers. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "capture.h"
 
 #include <elf.h>
 #include <link.h>

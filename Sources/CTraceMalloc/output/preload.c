@@ -1,6 +1,6 @@
 /* preload.c: `swift-tracemalloc run` inside the traced process: raw snapshots at exit, every interval and at the peak. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "../capture/capture.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* hooks.c: the malloc family, interposed: forward to glibc, then record the block's trace. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "capture.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* unwind.c: stack capture: a frame-pointer walk, and the CFI unwinder where frame pointers end. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "capture.h"
 
 #include <pthread.h>
 #include <unwind.h>
