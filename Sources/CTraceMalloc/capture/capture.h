@@ -14,17 +14,6 @@
 #define TM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Python's limit on nframe and on total_nframe (both are stored as uint16). */
-#define TM_MAX_NFRAME 65535u
-/* Leading frames in runtime images (malloc's callers inside libswiftCore, libc…) are stored
-   uncounted, so that `nframe` counts frames after the symbolizer drops them; at most this many. */
-#define TM_MAX_LEAD 128u
-/* The symbolizer also drops machinery that lives in the caller's own image, which the core
-   cannot recognise without DWARF: allocating initializers, thunks, standard-library generics
-   specialised into the program. A capture keeps this many frames beyond nframe for them
-   (measured: a class instance has one, a release-built Array.init(repeating:count:) three);
-   the symbolizer then keeps nframe. */
-#define TM_MACHINERY_SLACK 8u
 /* A trace packs its size into 40 bits and its traceback id into 24 bits (16-byte table slots). */
 #define TM_SIZE_BITS 40
 #define TM_MAX_SIZE ((UINT64_C(1) << TM_SIZE_BITS) - 1)

@@ -318,3 +318,10 @@ TM_HOOK size_t malloc_usable_size(void *block) {
     }
     return function(block);
 }
+
+const char *tm_hook_name(size_t index) {
+#define TM_HOOK_NAME(function) #function,
+    static const char *const names[] = {TM_HOOKS(TM_HOOK_NAME)};
+#undef TM_HOOK_NAME
+    return index < sizeof names / sizeof names[0] ? names[index] : NULL;
+}

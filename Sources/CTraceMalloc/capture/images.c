@@ -25,6 +25,7 @@
 struct tm_image_table {
     size_t mapped;
     unsigned long long adds, subs; /* dl_iterate_phdr's load and unload counters at build time */
+    uint64_t generation;           /* tm_images_generation: one more than the previous table's */
     size_t image_count, range_count;
     tm_image *images;
     struct tm_range *ranges; /* sorted by start */
@@ -320,30 +321,43 @@ static bool keeps_frame_pointers(const struct dl_phdr_info *info) {
 
 /* ---- building the table ---------------------------------------------------------------- */
 
-static void read_build_id(const struct dl_phdr_info *info, tm_image *image) {
-    for (size_t i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
-        if (segment->p_type != PT_NOTE) {
-            continue;
+uint32_t tm_gnu_build_id(const void *notes, size_t size, size_t alignment, uint8_t id[32]) {
+    /* Names and descriptors are padded to the segment's alignment: 4, or 8 for notes such as
+       .note.gnu.property. */
+    size_t padding = alignment == 8 ? 8 : 4;
+    const uint8_t *at = notes;
+    const uint8_t *end = at + size;
+    while ((size_t)(end - at) >= sizeof(ElfW(Nhdr))) {
+        ElfW(Nhdr) note;
+        memcpy(&note, at, sizeof note);
+        size_t name_size = (note.n_namesz + padding - 1) / padding * padding;
+        size_t desc_size = (note.n_descsz + padding - 1) / padding * padding;
+        const uint8_t *name = at + sizeof note;
+        if (name_size > (size_t)(end - name) || note.n_descsz > (size_t)(end - name) - name_size) {
+            return 0;
         }
-        const uint8_t *at = (const uint8_t *)(info->dlpi_addr + segment->p_vaddr);
-        const uint8_t *end = at + segment->p_memsz;
-        while ((size_t)(end - at) >= sizeof(ElfW(Nhdr))) {
-            ElfW(Nhdr) note;
-            memcpy(&note, at, sizeof note);
-            const uint8_t *name = at + sizeof note;
-            const uint8_t *desc = name + ((note.n_namesz + 3) & ~3u);
-            const uint8_t *next = desc + ((note.n_descsz + 3) & ~3u);
-            if (next > end || next <= at) {
-                break;
+        const uint8_t *desc = name + name_size;
+        if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+            if (note.n_descsz > 32) {
+                return 0;
             }
-            if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && memcmp(name, "GNU", 4) == 0
-                && note.n_descsz <= sizeof image->build_id) {
-                memcpy(image->build_id, desc, note.n_descsz);
-                image->build_id_size = note.n_descsz;
-                return;
-            }
-            at = next;
+            memcpy(id, desc, note.n_descsz);
+            return note.n_descsz;
+        }
+        if (desc_size > (size_t)(end - desc)) {
+            return 0;
+        }
+        at = desc + desc_size;
+    }
+    return 0;
+}
+
+static void read_build_id(const struct dl_phdr_info *info, tm_image *image) {
+    for (size_t i = 0; i < info->dlpi_phnum && image->build_id_size == 0; i++) {
+        const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
+        if (segment->p_type == PT_NOTE) {
+            image->build_id_size = tm_gnu_build_id((const void *)(info->dlpi_addr + segment->p_vaddr),
+                                                   segment->p_memsz, segment->p_align, image->build_id);
         }
     }
 }
@@ -487,6 +501,7 @@ static bool rebuild_unlocked(void) {
         return false;
     }
     table->mapped = size;
+    table->generation = build.previous ? build.previous->generation + 1 : 1;
     table->index = (struct tm_image_index *)(table + 1);
     table->images = (tm_image *)(table->index + 1);
     table->ranges = (struct tm_range *)(table->images + build.images);
@@ -568,15 +583,30 @@ void tm_images_after_fork_child(void) {
     tm_unlock(&tm_images_lock);
 }
 
-size_t tm_copy_images(tm_image *images, size_t capacity) {
+/* The table as it is now, rebuilt first if the loader has loaded or unloaded a library. */
+static const struct tm_image_table *current_table(void) {
     if (!tm_images_prepare()) {
-        return 0;
+        return NULL;
     }
-    const struct tm_image_table *table = atomic_load_explicit(&tm_images, memory_order_acquire);
-    refresh(table);
-    table = atomic_load_explicit(&tm_images, memory_order_acquire);
-    for (size_t i = 0; i < table->image_count && i < capacity; i++) {
-        images[i] = table->images[i];
+    refresh(atomic_load_explicit(&tm_images, memory_order_acquire));
+    return atomic_load_explicit(&tm_images, memory_order_acquire);
+}
+
+size_t tm_copy_images(tm_image *images, size_t capacity) {
+    const struct tm_image_table *table = current_table();
+    size_t count = 0;
+    for (size_t i = 0; table && i < table->image_count; i++) {
+        if (table->images[i].path[0] == '/') {
+            if (count < capacity) {
+                images[count] = table->images[i];
+            }
+            count += 1;
+        }
     }
-    return table->image_count;
+    return count;
+}
+
+uint64_t tm_images_generation(void) {
+    const struct tm_image_table *table = current_table();
+    return table ? table->generation : 0;
 }

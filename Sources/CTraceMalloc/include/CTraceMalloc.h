@@ -11,21 +11,23 @@ extern "C" {
 #endif
 
 /*
- * The core hooks the malloc family (malloc, free, calloc, realloc, reallocarray, posix_memalign,
- * aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size) of the whole process. While
- * tracing, each successful allocation records a trace: (domain 0, address, size, traceback).
+ * The core hooks the malloc family (TM_HOOKS below) of the whole process. While tracing, each
+ * successful allocation records a trace: (domain 0, address, size, traceback).
  *
  * Tracebacks are raw return addresses, most recent first; consumers subtract 1 to find the call.
  * The first is the return address into the caller of malloc (for a Swift object, into
- * swift_slowAlloc). A traceback stores:
+ * swift_slowAlloc). The nframe rule, stated once here for the C and the Swift halves. A
+ * traceback stores:
  *   - first, every leading frame that lies in a "runtime" image (tm_image_is_runtime: libc,
- *     libswiftCore, Foundation…), at most 128, uncounted: the symbolizer drops them, so that
- *   - the next `nframe` frames are the ones Python's nframe counts, plus up to 8 more for
- *     machinery in the program's own image that only the symbolizer recognises (allocating
- *     initializers, specialised standard-library generics), which it drops before keeping
- *     nframe;
- *   - and `total`, the depth of the whole stack (capped at 65535), from which the symbolizer
- *     derives total_nframe by subtracting the frames it dropped.
+ *     the Swift runtime, Foundation…), at most TM_MAX_LEAD, uncounted: the symbolizer drops
+ *     them, so that
+ *   - the next `nframe` frames are the ones Python's nframe counts, plus up to
+ *     TM_MACHINERY_SLACK more for machinery in the program's own image that only the symbolizer
+ *     recognises (allocating initializers, specialised standard-library generics), which it
+ *     drops before keeping nframe;
+ *   - and `total`, the depth of the whole stack (capped at TM_MAX_NFRAME, and never below the
+ *     stored count), from which the symbolizer derives total_nframe by subtracting the frames it
+ *     dropped, capping the result at TM_MAX_NFRAME as Python does.
  * Stacks are walked through frame pointers, and with the CFI unwinder (_Unwind_Backtrace) when
  * the walk meets code that does not keep them (glibc's strdup, qsort…). The walk ends at the
  * thread's entry frame in libc (start_thread, __libc_start_call_main); frames below it are not
@@ -36,6 +38,22 @@ extern "C" {
  *
  * Python: Modules/_tracemalloc.c
  */
+
+/* Python's limit on nframe and on total_nframe (both are stored as uint16 there). */
+#define TM_MAX_NFRAME 65535
+/* Leading frames in runtime images stored uncounted, at most. */
+#define TM_MAX_LEAD 128
+/* Frames stored beyond nframe for the program's own machinery (measured: a class instance has
+   one, a release-built Array.init(repeating:count:) three). */
+#define TM_MACHINERY_SLACK 8
+
+/* The functions the core interposes, listed once: hooks.c defines each, and the symbolizer
+   tells their frames apart by these names. X(name) per function. */
+#define TM_HOOKS(X)                                                                                \
+    X(malloc) X(free) X(calloc) X(realloc) X(reallocarray) X(posix_memalign) X(aligned_alloc)     \
+    X(memalign) X(valloc) X(pvalloc) X(malloc_usable_size)
+/* The name of the index-th function of TM_HOOKS, NULL past the last. */
+const char *tm_hook_name(size_t index);
 
 /* Starts tracing with `nframe` (1...65535) frames per traceback. While tracing it does nothing
    (Python keeps the first limit). Returns 0, -1 if nframe is out of range, -2 when the tracer
@@ -100,9 +118,10 @@ typedef struct tm_snapshot {
 int tm_take_snapshot(tm_snapshot *snapshot);
 void tm_snapshot_free(tm_snapshot *snapshot);
 
-/* A loaded image (executable or shared library), for symbolisation now or later. */
+/* A loaded image (executable or shared library) with a file, for symbolisation now or later.
+   The core records them (images.c); this is the one list of a process's images. */
 typedef struct tm_image {
-    const char *path;       /* absolute when known; valid for the life of the process */
+    const char *path;       /* absolute; valid for the life of the process */
     uintptr_t bias;         /* load bias: runtime address = file virtual address + bias */
     uintptr_t start, end;   /* the mapped range of its PT_LOAD segments */
     uint8_t build_id[32];   /* GNU build id (NT_GNU_BUILD_ID) */
@@ -110,15 +129,20 @@ typedef struct tm_image {
     bool is_runtime;        /* tm_image_is_runtime(path) */
     bool keeps_frame_pointers;
 } tm_image;
-/* Copies up to `capacity` images into `images`, and returns how many there are. */
+/* Copies up to `capacity` images into `images`, and returns how many there are. Images without
+   a file (the vDSO) are left out: there is nothing to symbolise them from. */
 size_t tm_copy_images(tm_image *images, size_t capacity);
-/* Whether frames in the image at `path` belong to the runtime (libc, ld-linux, libm, libpthread,
-   libdl, libgcc_s, libstdc++, libswiftCore, libswift_Concurrency, libswiftSynchronization,
-   libswift_StringProcessing, libswift_RegexParser, libswiftDispatch, libswiftSwiftOnoneSupport,
-   libFoundation*,
-   lib_FoundationICU, libdispatch, libBlocksRuntime, libTraceMallocPreload), judged by the file
-   name. */
+/* A number that changes whenever the list tm_copy_images gives changes (a library loaded or
+   unloaded since it was last read). */
+uint64_t tm_images_generation(void);
+/* Whether frames in the image at `path` belong to the runtime (libc, the loader, libstdc++,
+   libgcc_s, the Swift runtime and its libraries, Foundation, Dispatch, the tracer), judged by
+   the file name; the list is in images.c. */
 bool tm_image_is_runtime(const char *path);
+/* The GNU build id among the ELF notes at `notes` (one PT_NOTE segment of `size` bytes, aligned
+   to `alignment`), copied to `id`; returns its size, 0 when there is none (or it is longer
+   than 32 bytes). For notes in memory (images.c) and read from a file (the symbolizer). */
+uint32_t tm_gnu_build_id(const void *notes, size_t size, size_t alignment, uint8_t id[32]);
 
 /* Allocations of the calling thread are not traced between begin and end (nested calls count);
    frees still remove traces. For the tracer's own bookkeeping. */

@@ -62,8 +62,7 @@ static void put_u16(struct tm_raw_writer *writer, uint16_t value) { put(writer, 
 static void put_u32(struct tm_raw_writer *writer, uint32_t value) { put(writer, &value, sizeof value); }
 static void put_u64(struct tm_raw_writer *writer, uint64_t value) { put(writer, &value, sizeof value); }
 
-/* The loaded images, in mapped memory (the caller unmaps `*mapped` bytes). Images without a
-   file (the vDSO) are left out: there is nothing to symbolise them from. */
+/* The loaded images, in mapped memory (the caller unmaps `*mapped` bytes). */
 static tm_image *copy_images(size_t *count, size_t *mapped) {
     size_t capacity = tm_copy_images(NULL, 0) + 8;
     for (;;) {
@@ -72,19 +71,12 @@ static tm_image *copy_images(size_t *count, size_t *mapped) {
         if (images == NULL) {
             return NULL;
         }
-        size_t total = tm_copy_images(images, capacity);
-        if (total <= capacity) {
-            size_t kept = 0;
-            for (size_t i = 0; i < total; i++) {
-                if (images[i].path[0] == '/') {
-                    images[kept++] = images[i];
-                }
-            }
-            *count = kept;
+        *count = tm_copy_images(images, capacity);
+        if (*count <= capacity) {
             return images;
         }
         tm_unmap(images, *mapped); /* libraries were loaded meanwhile */
-        capacity = total + 8;
+        capacity = *count + 8;
     }
 }
 
