@@ -168,10 +168,10 @@ void tm_images_after_fork_child(void) TM_HIDDEN;
 
 /* ---- stack capture (unwind.c) ------------------------------------------------------------ */
 
-/* A captured stack: return addresses, most recent first. `count` are stored (leading runtime
+/* A traceback as the capture stores it, before interning: return addresses, most recent first. `count` are stored (leading runtime
    frames, at most TM_MAX_LEAD, then at most nframe + TM_MACHINERY_SLACK more); `total` is the
    full depth, capped at TM_MAX_NFRAME. */
-struct tm_stack {
+struct tm_capture {
     uintptr_t *frames;
     uint32_t capacity;
     uint32_t count;
@@ -190,7 +190,7 @@ void tm_scratch_unlock(void) TM_HIDDEN;
 
 /* An interned traceback. Immutable once published and never freed, so its id and address stay
    valid for the life of the process and readers need no lock. */
-struct tm_traceback_record {
+struct tm_interned_traceback {
     uint32_t hash;
     uint32_t count;
     uint32_t total;
@@ -198,10 +198,10 @@ struct tm_traceback_record {
     uintptr_t frames[];
 };
 
-/* The id of the traceback equal to `stack` (1...TM_MAX_TRACEBACKS), interning it if new;
+/* The id of the traceback equal to `capture` (1...TM_MAX_TRACEBACKS), interning it if new;
    0 when memory cannot be mapped or the id space is exhausted. */
-uint32_t tm_intern(const struct tm_stack *stack) TM_HIDDEN;
-const struct tm_traceback_record *tm_traceback_record(uint32_t id) TM_HIDDEN;
+uint32_t tm_intern(const struct tm_capture *capture) TM_HIDDEN;
+const struct tm_interned_traceback *tm_interned(uint32_t id) TM_HIDDEN;
 /* The largest id handed out so far. */
 uint32_t tm_traceback_count(void) TM_HIDDEN;
 void tm_tracebacks_lock(void) TM_HIDDEN;
@@ -209,19 +209,13 @@ void tm_tracebacks_unlock(void) TM_HIDDEN;
 
 /* ---- traces (tables.c) ------------------------------------------------------------------- */
 
-/* A trace as the tables keep it. */
-struct tm_trace_entry {
-    uintptr_t address;
-    uint64_t size;
-    uint32_t traceback;
-};
-
 enum tm_add_result { TM_ADD_DONE, TM_ADD_NO_MEMORY, TM_ADD_NOT_TRACING };
 /* Adds or replaces the trace of (domain, address), updating current and peak. Changes nothing
    when memory cannot be mapped, the size needs more than 40 bits, or tracing stopped. */
 enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t size, uint32_t traceback) TM_HIDDEN;
-/* Removes the trace of (domain, address) if any, into *removed when not NULL. */
-bool tm_trace_remove(uint32_t domain, uintptr_t address, struct tm_trace_entry *removed) TM_HIDDEN;
+/* Removes the trace of (domain, address) if any, and gives its size and traceback id through
+   the pointers that are not NULL. */
+bool tm_trace_remove(uint32_t domain, uintptr_t address, uint64_t *size, uint32_t *traceback) TM_HIDDEN;
 /* The traceback id of (domain, address), or 0. */
 uint32_t tm_trace_traceback(uint32_t domain, uintptr_t address) TM_HIDDEN;
 /* Removes every trace of every domain and sets current = peak = 0. */
@@ -232,19 +226,19 @@ bool tm_traces_copy(struct tm_buffer *out) TM_HIDDEN;
 void tm_traces_lock_all(void) TM_HIDDEN;
 void tm_traces_unlock_all(void) TM_HIDDEN;
 
-/* ---- raw snapshots for `swift-tracemalloc run` (rawfile.c, preload.c) -------------------- */
+/* ---- the peak observer: how output hooks into the capture ---------------------------- */
 
-/* Writes `snapshot` and the loaded images to the absolute `path` in the raw format; the file
-   appears whole or not at all. Returns 0 or an errno value. */
-int tm_raw_write(const char *path, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) TM_HIDDEN;
-/* Copy `string` or the decimal digits of `value` to `at`, NUL-terminated; return the end.
-   File names are built with them, without stdio. */
-char *tm_append_string(char *at, const char *string) TM_HIDDEN;
-char *tm_append_decimal(char *at, uint64_t value) TM_HIDDEN;
-/* The peak (tm_state.peak) from which the next decrease of traced memory calls
-   tm_peak_reached; UINT64_MAX unless SWIFTTRACEMALLOC_PEAK asks for the peak file. */
-extern _Atomic uint64_t tm_peak_trigger TM_HIDDEN;
-/* Copies the traces for the peak file. The caller has set tm_thread.busy and holds no lock. */
-void tm_peak_reached(void) TM_HIDDEN;
+/* The capture knows nothing of files. Output that keeps the traces as they were at the peak of
+   traced memory (output/peak.c, for `run --peak`) watches for it here: when a trace is about to
+   be removed (traced memory starts going down) and tm_state.peak has reached `threshold`, the
+   capture calls `reached`, with tm_thread.busy set and no tracer lock held, so that it may take
+   a snapshot; `reached` moves the threshold. UINT64_MAX (never) until tm_observe_peak. */
+struct tm_peak_observer {
+    _Atomic uint64_t threshold;
+    void (*_Atomic reached)(void);
+};
+extern struct tm_peak_observer tm_peak_observer TM_HIDDEN;
+/* Calls `reached` from now on, at the first decrease once the peak is at least `threshold`. */
+void tm_observe_peak(void (*reached)(void), uint64_t threshold) TM_HIDDEN;
 
 #endif

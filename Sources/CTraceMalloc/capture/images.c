@@ -31,7 +31,7 @@ struct tm_image_table {
     struct tm_range *ranges; /* sorted by start */
     uint32_t *image_flags;   /* per image */
     char *strings, *strings_end;
-    struct tm_image_index *index; /* the ranges by granule (internal.h) */
+    struct tm_image_index *index; /* the ranges by granule (capture.h) */
 };
 
 static _Atomic(struct tm_image_table *) tm_images;
@@ -289,7 +289,7 @@ static bool eh_frame_keeps_frame_pointers(const uint8_t *eh_frame, const uint8_t
     return with_frame > 0 && rbp_as_register * 20 <= with_frame;
 }
 
-static bool keeps_frame_pointers(const struct dl_phdr_info *info) {
+static bool image_keeps_frame_pointers(const struct dl_phdr_info *info) {
     const ElfW(Phdr) *header = NULL;
     for (size_t i = 0; i < info->dlpi_phnum; i++) {
         if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME) {
@@ -393,7 +393,7 @@ static uint32_t image_flags(const struct tm_build *build, const struct dl_phdr_i
     if (tm_image_is_runtime(path)) {
         flags |= TM_IMAGE_RUNTIME;
     }
-    if (keeps_frame_pointers(info)) {
+    if (image_keeps_frame_pointers(info)) {
         flags |= TM_IMAGE_FRAME_POINTERS;
     }
     return flags;

@@ -23,7 +23,7 @@
 #define TM_DOMAIN_SHARDS 8u
 #define TM_MIN_SLOTS 256u /* one page */
 
-struct tm_slot {
+struct tm_trace_slot {
     uintptr_t address;
     uint64_t value; /* size << 24 | traceback; 0 marks an empty slot (ids start at 1) */
 };
@@ -33,7 +33,7 @@ struct tm_shard {
     tm_spinlock lock;
     uint32_t count;
     uint32_t mask; /* slots - 1, or 0 before the first trace */
-    struct tm_slot *slots;
+    struct tm_trace_slot *slots;
 } __attribute__((aligned(64))); /* one cache line each: shards do not share lines */
 
 struct tm_table {
@@ -85,24 +85,24 @@ static struct tm_shard *shard_of(const struct tm_table *table, uintptr_t address
 /* ---- one shard (the caller holds its lock) -------------------------------------------- */
 
 /* The slot holding `address`, or the empty slot that ends its probe run (where it would go). */
-static struct tm_slot *probe_unlocked(const struct tm_shard *shard, uintptr_t address) {
+static struct tm_trace_slot *probe_unlocked(const struct tm_shard *shard, uintptr_t address) {
     for (uint32_t i = home_slot(address, shard->mask);; i = (i + 1) & shard->mask) {
-        struct tm_slot *slot = &shard->slots[i];
+        struct tm_trace_slot *slot = &shard->slots[i];
         if (slot->value == 0 || slot->address == address) {
             return slot;
         }
     }
 }
 
-static struct tm_slot *find_unlocked(const struct tm_shard *shard, uintptr_t address) {
+static struct tm_trace_slot *find_unlocked(const struct tm_shard *shard, uintptr_t address) {
     if (shard->slots == NULL) {
         return NULL;
     }
-    struct tm_slot *slot = probe_unlocked(shard, address);
+    struct tm_trace_slot *slot = probe_unlocked(shard, address);
     return slot->value != 0 ? slot : NULL;
 }
 
-static void place_unlocked(struct tm_slot *slots, uint32_t mask, struct tm_slot entry) {
+static void place_unlocked(struct tm_trace_slot *slots, uint32_t mask, struct tm_trace_slot entry) {
     uint32_t i = home_slot(entry.address, mask);
     while (slots[i].value != 0) {
         i = (i + 1) & mask;
@@ -112,7 +112,7 @@ static void place_unlocked(struct tm_slot *slots, uint32_t mask, struct tm_slot 
 
 static bool grow_unlocked(struct tm_shard *shard) {
     uint32_t capacity = shard->slots ? (shard->mask + 1) * 2 : TM_MIN_SLOTS;
-    struct tm_slot *slots = tm_map(capacity * sizeof *slots);
+    struct tm_trace_slot *slots = tm_map(capacity * sizeof *slots);
     if (slots == NULL) {
         return false;
     }
@@ -129,7 +129,7 @@ static bool grow_unlocked(struct tm_shard *shard) {
     return true;
 }
 
-static void erase_unlocked(struct tm_shard *shard, struct tm_slot *slot) {
+static void erase_unlocked(struct tm_shard *shard, struct tm_trace_slot *slot) {
     uint32_t mask = shard->mask;
     uint32_t hole = (uint32_t)(slot - shard->slots);
     /* Backward shift: pull later entries of the probe run into the hole when their home slot
@@ -141,7 +141,7 @@ static void erase_unlocked(struct tm_shard *shard, struct tm_slot *slot) {
             hole = i;
         }
     }
-    shard->slots[hole] = (struct tm_slot){0, 0};
+    shard->slots[hole] = (struct tm_trace_slot){0, 0};
     shard->count -= 1;
 }
 
@@ -238,7 +238,7 @@ enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t siz
     }
     uint64_t value = size << 24 | traceback;
     uint64_t old_size = 0;
-    struct tm_slot *slot = probe_unlocked(shard, address);
+    struct tm_trace_slot *slot = probe_unlocked(shard, address);
     if (slot->value != 0) {
         old_size = size_of(slot->value);
     } else {
@@ -255,11 +255,11 @@ enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t siz
     return TM_ADD_DONE;
 }
 
-bool tm_trace_remove(uint32_t domain, uintptr_t address, struct tm_trace_entry *removed) {
-    /* Memory is about to go down: the moment to copy a grown peak (preload.c), with this block. */
+bool tm_trace_remove(uint32_t domain, uintptr_t address, uint64_t *size, uint32_t *traceback) {
+    /* Memory is about to go down: the moment to copy a grown peak, with this block. */
     if (TM_UNLIKELY(atomic_load_explicit(&tm_state.peak, memory_order_relaxed)
-                    >= atomic_load_explicit(&tm_peak_trigger, memory_order_relaxed))) {
-        tm_peak_reached();
+                    >= atomic_load_explicit(&tm_peak_observer.threshold, memory_order_relaxed))) {
+        atomic_load_explicit(&tm_peak_observer.reached, memory_order_acquire)();
     }
     struct tm_table *table = domain_table(domain, false);
     if (table == NULL) {
@@ -267,14 +267,17 @@ bool tm_trace_remove(uint32_t domain, uintptr_t address, struct tm_trace_entry *
     }
     struct tm_shard *shard = shard_of(table, address);
     tm_lock(&shard->lock);
-    struct tm_slot *slot = find_unlocked(shard, address);
+    struct tm_trace_slot *slot = find_unlocked(shard, address);
     if (slot) {
-        uint64_t size = size_of(slot->value);
-        if (removed) {
-            *removed = (struct tm_trace_entry){address, size, traceback_of(slot->value)};
+        uint64_t removed = size_of(slot->value);
+        if (size) {
+            *size = removed;
+        }
+        if (traceback) {
+            *traceback = traceback_of(slot->value);
         }
         erase_unlocked(shard, slot);
-        atomic_fetch_sub_explicit(&tm_state.current, size, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&tm_state.current, removed, memory_order_relaxed);
     }
     tm_unlock(&shard->lock);
     return slot != NULL;
@@ -287,10 +290,18 @@ uint32_t tm_trace_traceback(uint32_t domain, uintptr_t address) {
     }
     struct tm_shard *shard = shard_of(table, address);
     tm_lock(&shard->lock);
-    struct tm_slot *slot = find_unlocked(shard, address);
+    struct tm_trace_slot *slot = find_unlocked(shard, address);
     uint32_t traceback = slot ? traceback_of(slot->value) : 0;
     tm_unlock(&shard->lock);
     return traceback;
+}
+
+/* Read by every traced free; never until an observer is set. */
+struct tm_peak_observer tm_peak_observer = {.threshold = UINT64_MAX};
+
+void tm_observe_peak(void (*reached)(void), uint64_t threshold) {
+    atomic_store_explicit(&tm_peak_observer.reached, reached, memory_order_release);
+    atomic_store_explicit(&tm_peak_observer.threshold, threshold, memory_order_release);
 }
 
 static void lock_table(struct tm_table *table) {

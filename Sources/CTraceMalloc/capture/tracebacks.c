@@ -37,47 +37,47 @@ static uint64_t tag_of(uint32_t hash) {
     return (uint64_t)(hash >> (32 - (64 - TM_SLOT_ADDRESS_BITS))) << TM_SLOT_ADDRESS_BITS;
 }
 
-static uint64_t slot_for(const struct tm_traceback_record *record) {
+static uint64_t slot_for(const struct tm_interned_traceback *record) {
     return tag_of(record->hash) | (uintptr_t)record >> 4;
 }
 
-static const struct tm_traceback_record *record_in(uint64_t slot) {
-    return (const struct tm_traceback_record *)(uintptr_t)((slot & TM_SLOT_ADDRESS_MASK) << 4);
+static const struct tm_interned_traceback *record_in(uint64_t slot) {
+    return (const struct tm_interned_traceback *)(uintptr_t)((slot & TM_SLOT_ADDRESS_MASK) << 4);
 }
 
 static struct {
     /* Taken to add a record (after a lock-free search missed); never by a search. */
     tm_spinlock lock;
     _Atomic(struct tm_id_set *) set;
-    _Atomic(const struct tm_traceback_record **) pages[TM_PAGE_SIZE];
+    _Atomic(const struct tm_interned_traceback **) pages[TM_PAGE_SIZE];
     _Atomic uint32_t count; /* ids handed out: 1...count */
     unsigned char *arena, *arena_end; /* guarded by lock */
 } tm_tracebacks;
 
 /* Two independent lanes, so the multiplications of neighbouring frames overlap. */
-static uint32_t hash_stack(const struct tm_stack *stack) {
+static uint32_t hash_capture(const struct tm_capture *capture) {
     const uint64_t multiplier = 0xff51afd7ed558ccdu;
-    uint64_t even = 0x9e3779b97f4a7c15u ^ stack->count;
-    uint64_t odd = 0xc4ceb9fe1a85ec53u ^ stack->total;
+    uint64_t even = 0x9e3779b97f4a7c15u ^ capture->count;
+    uint64_t odd = 0xc4ceb9fe1a85ec53u ^ capture->total;
     uint32_t i = 0;
-    for (; i + 1 < stack->count; i += 2) {
-        even = (even ^ stack->frames[i]) * multiplier;
-        odd = (odd ^ stack->frames[i + 1]) * multiplier;
+    for (; i + 1 < capture->count; i += 2) {
+        even = (even ^ capture->frames[i]) * multiplier;
+        odd = (odd ^ capture->frames[i + 1]) * multiplier;
         even ^= even >> 29;
         odd ^= odd >> 29;
     }
-    if (i < stack->count) {
-        even = (even ^ stack->frames[i]) * multiplier;
+    if (i < capture->count) {
+        even = (even ^ capture->frames[i]) * multiplier;
     }
     uint64_t hash = (even ^ (odd << 31 | odd >> 33)) * multiplier;
     return (uint32_t)(hash >> 32);
 }
 
-const struct tm_traceback_record *tm_traceback_record(uint32_t id) {
+const struct tm_interned_traceback *tm_interned(uint32_t id) {
     if (id == 0 || id > atomic_load_explicit(&tm_tracebacks.count, memory_order_acquire)) {
         return NULL;
     }
-    const struct tm_traceback_record **page = atomic_load_explicit(&tm_tracebacks.pages[id >> TM_PAGE_BITS], memory_order_acquire);
+    const struct tm_interned_traceback **page = atomic_load_explicit(&tm_tracebacks.pages[id >> TM_PAGE_BITS], memory_order_acquire);
     return page ? page[id & (TM_PAGE_SIZE - 1)] : NULL;
 }
 
@@ -85,14 +85,14 @@ uint32_t tm_traceback_count(void) {
     return atomic_load_explicit(&tm_tracebacks.count, memory_order_acquire);
 }
 
-static bool equals(const struct tm_traceback_record *record, uint32_t hash, const struct tm_stack *stack) {
-    if (record->hash != hash || record->count != stack->count || record->total != stack->total) {
+static bool equals(const struct tm_interned_traceback *record, uint32_t hash, const struct tm_capture *capture) {
+    if (record->hash != hash || record->count != capture->count || record->total != capture->total) {
         return false;
     }
-    return memcmp(record->frames, stack->frames, stack->count * sizeof(uintptr_t)) == 0;
+    return memcmp(record->frames, capture->frames, capture->count * sizeof(uintptr_t)) == 0;
 }
 
-static uint32_t find(const struct tm_id_set *set, uint32_t hash, const struct tm_stack *stack) {
+static uint32_t find(const struct tm_id_set *set, uint32_t hash, const struct tm_capture *capture) {
     if (set == NULL) {
         return 0;
     }
@@ -102,13 +102,13 @@ static uint32_t find(const struct tm_id_set *set, uint32_t hash, const struct tm
         if (slot == 0) {
             return 0;
         }
-        if ((slot & ~TM_SLOT_ADDRESS_MASK) == tag && equals(record_in(slot), hash, stack)) {
+        if ((slot & ~TM_SLOT_ADDRESS_MASK) == tag && equals(record_in(slot), hash, capture)) {
             return record_in(slot)->id;
         }
     }
 }
 
-static void insert_unlocked(struct tm_id_set *set, const struct tm_traceback_record *record) {
+static void insert_unlocked(struct tm_id_set *set, const struct tm_interned_traceback *record) {
     uint32_t i = record->hash & set->mask;
     while (atomic_load_explicit(&set->slots[i], memory_order_relaxed) != 0) {
         i = (i + 1) & set->mask;
@@ -131,7 +131,7 @@ static struct tm_id_set *reserve_unlocked(uint32_t count) {
     grown->mapped = size;
     grown->mask = capacity - 1;
     for (uint32_t id = 1; id <= count; id++) {
-        insert_unlocked(grown, tm_traceback_record(id));
+        insert_unlocked(grown, tm_interned(id));
     }
     atomic_store_explicit(&tm_tracebacks.set, grown, memory_order_release);
     return grown;
@@ -153,28 +153,28 @@ static void *arena_allocate_unlocked(size_t size) {
     return allocation;
 }
 
-static uint32_t add_unlocked(uint32_t hash, const struct tm_stack *stack) {
+static uint32_t add_unlocked(uint32_t hash, const struct tm_capture *capture) {
     uint32_t count = atomic_load_explicit(&tm_tracebacks.count, memory_order_relaxed);
     uint32_t id = count + 1;
     if (id > TM_MAX_TRACEBACKS) {
         return 0;
     }
     struct tm_id_set *set = reserve_unlocked(count);
-    _Atomic(const struct tm_traceback_record **) *slot = &tm_tracebacks.pages[id >> TM_PAGE_BITS];
-    const struct tm_traceback_record **page = atomic_load_explicit(slot, memory_order_relaxed);
+    _Atomic(const struct tm_interned_traceback **) *slot = &tm_tracebacks.pages[id >> TM_PAGE_BITS];
+    const struct tm_interned_traceback **page = atomic_load_explicit(slot, memory_order_relaxed);
     if (page == NULL && set != NULL) {
         page = tm_map(TM_PAGE_SIZE * sizeof *page);
         atomic_store_explicit(slot, page, memory_order_release);
     }
-    struct tm_traceback_record *record = set && page ? arena_allocate_unlocked(sizeof *record + stack->count * sizeof(uintptr_t)) : NULL;
+    struct tm_interned_traceback *record = set && page ? arena_allocate_unlocked(sizeof *record + capture->count * sizeof(uintptr_t)) : NULL;
     if (record == NULL) {
         return 0;
     }
     record->hash = hash;
-    record->count = stack->count;
-    record->total = stack->total;
+    record->count = capture->count;
+    record->total = capture->total;
     record->id = id;
-    memcpy(record->frames, stack->frames, stack->count * sizeof(uintptr_t));
+    memcpy(record->frames, capture->frames, capture->count * sizeof(uintptr_t));
     page[id & (TM_PAGE_SIZE - 1)] = record;
     /* Publish the record before the id: a reader that finds the id finds the record. */
     atomic_store_explicit(&tm_tracebacks.count, id, memory_order_release);
@@ -182,23 +182,23 @@ static uint32_t add_unlocked(uint32_t hash, const struct tm_stack *stack) {
     return id;
 }
 
-uint32_t tm_intern(const struct tm_stack *stack) {
-    uint32_t hash = hash_stack(stack);
-    uint32_t id = find(atomic_load_explicit(&tm_tracebacks.set, memory_order_acquire), hash, stack);
+uint32_t tm_intern(const struct tm_capture *capture) {
+    uint32_t hash = hash_capture(capture);
+    uint32_t id = find(atomic_load_explicit(&tm_tracebacks.set, memory_order_acquire), hash, capture);
     if (TM_LIKELY(id != 0)) {
         return id;
     }
     tm_lock(&tm_tracebacks.lock);
-    id = find(atomic_load_explicit(&tm_tracebacks.set, memory_order_relaxed), hash, stack);
+    id = find(atomic_load_explicit(&tm_tracebacks.set, memory_order_relaxed), hash, capture);
     if (id == 0) {
-        id = add_unlocked(hash, stack);
+        id = add_unlocked(hash, capture);
     }
     tm_unlock(&tm_tracebacks.lock);
     return id;
 }
 
 tm_traceback tm_traceback_get(uint32_t id) {
-    const struct tm_traceback_record *record = tm_traceback_record(id);
+    const struct tm_interned_traceback *record = tm_interned(id);
     if (record == NULL) {
         return (tm_traceback){NULL, 0, 0};
     }

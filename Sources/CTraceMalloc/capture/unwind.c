@@ -60,11 +60,11 @@ struct tm_recorder {
     bool in_lead;      /* no non-runtime frame seen yet */
 };
 
-static inline struct tm_recorder recorder_for(const struct tm_stack *stack, unsigned nframe) {
-    return (struct tm_recorder){stack->frames, stack->capacity, 0, 0, 0, nframe, true};
+static inline struct tm_recorder recorder_for(const struct tm_capture *capture, unsigned nframe) {
+    return (struct tm_recorder){capture->frames, capture->capacity, 0, 0, 0, nframe, true};
 }
 
-static inline void record(struct tm_recorder *recorder, uintptr_t address, int flags) {
+static inline void recorder_add(struct tm_recorder *recorder, uintptr_t address, int flags) {
     if (recorder->in_lead) {
         if (flags >= 0 && (flags & TM_IMAGE_RUNTIME) && recorder->lead < TM_MAX_LEAD) {
             recorder->lead += 1;
@@ -78,9 +78,9 @@ static inline void record(struct tm_recorder *recorder, uintptr_t address, int f
     recorder->total += recorder->total < TM_MAX_NFRAME;
 }
 
-static inline void finish(struct tm_stack *stack, const struct tm_recorder *recorder) {
-    stack->count = recorder->count;
-    stack->total = recorder->total;
+static inline void finish(struct tm_capture *capture, const struct tm_recorder *recorder) {
+    capture->count = recorder->count;
+    capture->total = recorder->total;
 }
 
 /* The end of the thread's stack, found once per thread. 1 when it cannot be known: every
@@ -162,7 +162,7 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
     } else if (unwind->base_address != 0) {
         unwind->after_frame_pointer_frame = true;
     }
-    record(&unwind->recorder, address, flags);
+    recorder_add(&unwind->recorder, address, flags);
     unwind->seen += 1;
     unwind->last_flags = flags;
     unwind->last_address = address;
@@ -193,7 +193,7 @@ static void continue_with_frame_pointers(struct tm_recorder *recorder, uintptr_t
             return;
         }
         int flags = tm_range_flags(tm_image_range(address));
-        record(recorder, address, flags);
+        recorder_add(recorder, address, flags);
         if (!keeps_frame_pointers(flags)) {
             return;
         }
@@ -218,27 +218,27 @@ static bool has_unwind_tables(uintptr_t address) {
     return _Unwind_Find_FDE((void *)(address - 1), &bases) != NULL;
 }
 
-static void capture_cfi(struct tm_stack *stack, uintptr_t first, unsigned skip, unsigned nframe) {
-    struct tm_unwind unwind = {.recorder = recorder_for(stack, nframe), .first = first, .skip = skip};
+static void capture_cfi(struct tm_capture *capture, uintptr_t first, unsigned skip, unsigned nframe) {
+    struct tm_unwind unwind = {.recorder = recorder_for(capture, nframe), .first = first, .skip = skip};
     _Unwind_Backtrace(unwind_step, &unwind);
     if (!unwind.ended && unwind.seen > 0 && !has_unwind_tables(unwind.last_address)) {
         /* Stopped early: no base can be told from this stack. */
         if (keeps_frame_pointers(unwind.last_flags)) {
             continue_with_frame_pointers(&unwind.recorder, unwind.last_rbp);
         }
-        finish(stack, &unwind.recorder);
+        finish(capture, &unwind.recorder);
         return;
     }
-    finish(stack, &unwind.recorder);
+    finish(capture, &unwind.recorder);
     if (unwind.base_address != 0 && !unwind.base_broken) {
         learn_base(unwind.base_address);
         /* Drop what lies below the base, as a frame-pointer walk that stops there would. */
         uint32_t depth = unwind.base_index + 1;
-        if (stack->total > depth) {
-            stack->total = depth;
+        if (capture->total > depth) {
+            capture->total = depth;
         }
-        if (stack->count > depth) {
-            stack->count = depth;
+        if (capture->count > depth) {
+            capture->count = depth;
         }
     }
 }
@@ -306,8 +306,8 @@ static inline bool keeps_frame_pointers(int flags) {
    Everything that depends on the image (the end of the leading runtime frames, frame
    pointers) is decided there, so the loop that stores frames does nothing else; a second loop
    only counts the frames past the stored ones (most frames of a deep stack). */
-static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsigned skip, unsigned nframe) {
-    uintptr_t *frames = stack->frames;
+static bool walk(struct tm_capture *capture, uintptr_t fp, uintptr_t highest, unsigned skip, unsigned nframe) {
+    uintptr_t *frames = capture->frames;
     uint32_t count = 0, total;
     uintptr_t range_start = 0, range_size = 0;
     unsigned changes = 0;
@@ -392,21 +392,21 @@ static bool walk(struct tm_stack *stack, uintptr_t fp, uintptr_t highest, unsign
         }
     }
 done:
-    stack->count = count;
-    stack->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
+    capture->count = count;
+    capture->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
     return true;
 base: /* the frame at `address` is in code without frame pointers: only a known base ends a walk */
-    stack->count = count;
-    stack->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
+    capture->count = count;
+    capture->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
     return is_base(address);
 }
 
-static void capture(struct tm_stack *stack, void *frame, unsigned skip, unsigned nframe) {
+static void capture_here(struct tm_capture *capture, void *frame, unsigned skip, unsigned nframe) {
     uintptr_t top = current_stack_top();
     uintptr_t fp = (uintptr_t)frame;
     /* fp >= top: an unknown stack, or a signal's alternate one */
-    if (fp >= top || !walk(stack, fp, top - 2 * sizeof(uintptr_t), skip, nframe)) {
-        capture_cfi(stack, ((uintptr_t *)fp)[1], skip, nframe);
+    if (fp >= top || !walk(capture, fp, top - 2 * sizeof(uintptr_t), skip, nframe)) {
+        capture_cfi(capture, ((uintptr_t *)fp)[1], skip, nframe);
     }
 }
 
@@ -468,17 +468,22 @@ void tm_scratch_unlock(void) {
 uint32_t tm_traceback_here(void *frame, unsigned skip) {
     unsigned nframe = (unsigned)atomic_load_explicit(&tm_state.nframe, memory_order_relaxed) + TM_MACHINERY_SLACK;
     uintptr_t frames[TM_STACK_FRAMES];
-    struct tm_stack stack = {frames, TM_STACK_FRAMES, 0, 0};
+    struct tm_capture capture = {frames, TM_STACK_FRAMES, 0, 0};
     struct tm_scratch *scratch = NULL;
     if (TM_MAX_LEAD + nframe > TM_STACK_FRAMES) {
         scratch = take_scratch(TM_MAX_LEAD + nframe);
         if (scratch == NULL) {
             return 0;
         }
-        stack = (struct tm_stack){scratch->frames, scratch->capacity, 0, 0};
+        capture = (struct tm_capture){scratch->frames, scratch->capacity, 0, 0};
     }
-    capture(&stack, frame, skip, nframe);
-    uint32_t id = tm_intern(&stack);
+    capture_here(&capture, frame, skip, nframe);
+    /* The depth is capped at TM_MAX_NFRAME, but never below what is stored (the public
+       header's rule): a stack deeper than the cap may store a few runtime frames beyond it. */
+    if (capture.total < capture.count) {
+        capture.total = capture.count;
+    }
+    uint32_t id = tm_intern(&capture);
     if (scratch) {
         give_scratch(scratch);
     }

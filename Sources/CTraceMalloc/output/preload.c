@@ -1,6 +1,6 @@
 /* preload.c: `swift-tracemalloc run` inside the traced process: raw snapshots at exit, every interval and at the peak. */
 #define _GNU_SOURCE
-#include "../capture/capture.h"
+#include "output.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
  *                   signal), written by a destructor: after every atexit handler, and after
  *                   the destructors of the program and of libraries loaded after this one
  *   FILE.N.raw      every interval, from a thread of ours
- *   FILE.peak.raw   the largest copy taken at a peak (tm_peak_reached), written at exit
+ *   FILE.peak.raw   the largest copy taken at a peak (peak.c), written at exit
  * The process `run` started is the root; any other (a fork, or a program it execs, which
  * inherits LD_PRELOAD and the environment) writes FILE.<PID>.raw, FILE.<PID>.N.raw and
  * FILE.<PID>.peak.raw. The root's constructor records its pid in SWIFTTRACEMALLOC_ROOT_PID for
@@ -101,18 +101,10 @@ static void raw_path(char *path, enum tm_raw_kind kind, uint32_t number) {
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
-static uint64_t bytes_of(const tm_snapshot *snapshot) {
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < snapshot->trace_count; i++) {
-        bytes += snapshot->traces[i].size;
-    }
-    return bytes;
-}
-
 static void write_raw(enum tm_raw_kind kind, uint32_t number, const tm_snapshot *snapshot, uint64_t peak) {
     char path[PATH_MAX];
     raw_path(path, kind, number);
-    uint64_t current = bytes_of(snapshot);
+    uint64_t current = tm_snapshot_bytes(snapshot);
     int error = tm_raw_write(path, snapshot, current, peak > current ? peak : current);
     if (error != 0) {
         report("cannot write ", path, ": ", reason(error), NULL);
@@ -133,71 +125,8 @@ static uint64_t traced_peak(void) {
     return atomic_load_explicit(&tm_state.peak, memory_order_relaxed);
 }
 
-/* ---- the peak ----------------------------------------------------------------------------- */
-
-/*
- * The peak file holds the traces as they were when the traced memory was at its highest, to
- * within 1%. The hooks cannot tell when memory peaks, only when it starts going down: so the
- * copy is taken at the first decrease (tm_trace_remove, before the block's trace goes) after
- * the peak has grown past `tm_peak_trigger`, then the trigger moves 1% above the copied peak.
- * A later peak P that was never copied is below 1.01 times the last copy's, so the copy holds
- * at least 99% of P's bytes; a peak still standing at exit is the exit snapshot itself. A burst
- * of allocations is copied once, whole, when its first block is freed.
- *
- * Each copy costs a snapshot, and there are at most about 70 per doubling of the peak (1.01^70
- * is 2): a program that grows to a million live blocks with frees all along makes some 1400.
- */
-
-/* UINT64_MAX (never) unless SWIFTTRACEMALLOC_PEAK is set. Read by every traced free. */
-_Atomic uint64_t tm_peak_trigger = UINT64_MAX;
-
-struct tm_peak_copy {
-    tm_snapshot snapshot;
-    uint64_t peak; /* tm_state.peak when it was taken */
-};
-
-/* Guards the two copies and `peak_copy`. Hooks only try it: a thread that finds a copy under
-   way goes on, since the copy being taken is as recent as its own would be. Released in a
-   forked child, where the thread that may have held it does not exist. */
-static tm_spinlock peak_lock;
-/* The copy being kept, the other one being the next copy's place. Switched with one store, so
-   a fork never catches it half-written. */
-static struct tm_peak_copy peak_copies[2];
-static struct tm_peak_copy *peak_copy;
-
-void tm_peak_reached(void) {
-    if (!tm_trylock(&peak_lock)) {
-        return;
-    }
-    uint64_t peak = traced_peak();
-    if (peak >= atomic_load_explicit(&tm_peak_trigger, memory_order_relaxed)) {
-        struct tm_peak_copy *previous = peak_copy;
-        struct tm_peak_copy *next = previous == &peak_copies[0] ? &peak_copies[1] : &peak_copies[0];
-        tm_snapshot_free(&next->snapshot); /* only left over by a fork during the last copy */
-        if (tm_take_snapshot(&next->snapshot) == 0) {
-            next->peak = peak;
-            peak_copy = next;
-            if (previous) {
-                tm_snapshot_free(&previous->snapshot);
-            }
-        }
-        /* Moved even when the copy failed: out of memory, retrying at every free would only
-           make the program slower. */
-        atomic_store_explicit(&tm_peak_trigger, peak + (peak / 100 > 0 ? peak / 100 : 1), memory_order_relaxed);
-    }
-    tm_unlock(&peak_lock);
-}
-
-/* Writes the peak file at exit: the kept copy, or `at_exit` when it holds as many bytes. */
-static void write_peak(const tm_snapshot *at_exit) {
-    tm_lock(&peak_lock);
-    const struct tm_peak_copy *copy = peak_copy;
-    if (copy && bytes_of(&copy->snapshot) > bytes_of(at_exit)) {
-        write_raw(TM_RAW_PEAK, 0, &copy->snapshot, copy->peak);
-    } else {
-        write_raw(TM_RAW_PEAK, 0, at_exit, traced_peak());
-    }
-    tm_unlock(&peak_lock);
+static void write_peak(const tm_snapshot *snapshot, uint64_t peak) {
+    write_raw(TM_RAW_PEAK, 0, snapshot, peak);
 }
 
 /* ---- at exit ------------------------------------------------------------------------------ */
@@ -220,7 +149,7 @@ __attribute__((destructor)) static void tm_output_finish(void) {
         if (take_snapshot(&snapshot)) {
             write_raw(TM_RAW_EXIT, 0, &snapshot, traced_peak());
             if (settings->peak) {
-                write_peak(&snapshot);
+                tm_peak_write(&snapshot, write_peak);
             }
             tm_snapshot_free(&snapshot);
         }
@@ -352,7 +281,7 @@ static void after_fork_child(void) {
     writer_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
     interval_number = 0;
     finished = false;
-    tm_unlock(&peak_lock);
+    tm_peak_after_fork_child();
     if (settings->interval) {
         start_interval_thread();
     }
@@ -441,7 +370,7 @@ __attribute__((constructor)) static void tm_output_initialize(void) {
     is_root = is_root_process();
     interval_number = last_interval_written();
     if (settings->peak) {
-        atomic_store_explicit(&tm_peak_trigger, 1, memory_order_relaxed);
+        tm_peak_watch();
     }
     pthread_atfork(NULL, NULL, after_fork_child);
     if (settings->interval) {

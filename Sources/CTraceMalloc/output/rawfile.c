@@ -1,6 +1,6 @@
 /* rawfile.c: a snapshot as a raw file (the "raw file contract" RawSnapshot.swift reads), written without malloc. */
 #define _GNU_SOURCE
-#include "../capture/capture.h"
+#include "output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,12 +111,9 @@ static void put_snapshot(struct tm_raw_writer *writer, const tm_snapshot *snapsh
     put_u64(writer, snapshot->traceback_count);
     for (size_t i = 0; i < snapshot->traceback_count; i++) {
         tm_traceback traceback = tm_traceback_get(snapshot->tracebacks[i]);
-        /* The reader requires nstored <= total_depth; the core may store a few leading runtime
-           frames beyond a depth capped at 65535. */
-        uint32_t stored = traceback.count <= traceback.total ? traceback.count : traceback.total;
-        put_u32(writer, stored);
+        put_u32(writer, traceback.count);
         put_u32(writer, traceback.total);
-        put(writer, traceback.frames, stored * sizeof(uintptr_t));
+        put(writer, traceback.frames, traceback.count * sizeof(uintptr_t));
     }
     put_u64(writer, snapshot->trace_count);
     for (size_t i = 0; i < snapshot->trace_count; i++) {
@@ -129,6 +126,14 @@ static void put_snapshot(struct tm_raw_writer *writer, const tm_snapshot *snapsh
     put_u64(writer, peak);
     put(writer, "TMEND001", 8);
     flush(writer);
+}
+
+uint64_t tm_snapshot_bytes(const tm_snapshot *snapshot) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < snapshot->trace_count; i++) {
+        bytes += snapshot->traces[i].size;
+    }
+    return bytes;
 }
 
 char *tm_append_string(char *at, const char *string) {

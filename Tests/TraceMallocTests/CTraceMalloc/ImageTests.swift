@@ -1,4 +1,5 @@
 import CTraceMalloc
+import Glibc
 import Testing
 
 // The C core's image table: which images are the runtime's, and which keep frame pointers
@@ -42,4 +43,31 @@ private func image(named name: String, in images: [tm_image]) throws -> tm_image
     let notRuntime = ["/usr/lib/libcrypto.so.3", "/work/app", "libmylib.so", "libTesting.so"]
     #expect(runtime.filter { !tm_image_is_runtime($0) } == [])
     #expect(notRuntime.filter { tm_image_is_runtime($0) } == [])
+}
+
+@Test func imageListHoldsOnlyImagesWithAFileAndFollowsDlopen() throws {
+    let before = images()
+    let generation = tm_images_generation()
+    #expect(before.allSatisfy { $0.path.pointee == UInt8(ascii: "/") }, "the vDSO has no file")
+    #expect(!before.contains { String(cString: $0.path).contains("libbz2") })
+    #expect(tm_images_generation() == generation, "nothing was loaded")
+
+    let handle = try #require(dlopen("libbz2.so.1.0", RTLD_NOW))
+    defer { dlclose(handle) }
+    #expect(tm_images_generation() != generation)
+    let bz2 = try image(named: "libbz2.so.1.0", in: images())
+    #expect(bz2.start < bz2.end && bz2.build_id_size > 0)
+}
+
+@Test func gnuBuildIDIsReadFromNotesAndTruncatedNotesGiveNone() {
+    // Elf64_Nhdr (namesz 4, descsz 20, type NT_GNU_BUILD_ID = 3), "GNU\0", 20 bytes of id.
+    let id = (1...20).map { UInt8($0) }
+    let header: [UInt32] = [4, 20, 3]
+    var note = header.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } + Array("GNU\0".utf8) + id
+    var found = [UInt8](repeating: 0, count: 32)
+    #expect(tm_gnu_build_id(note, note.count, 4, &found) == 20)
+    #expect(Array(found.prefix(20)) == id)
+
+    note.removeLast()
+    #expect(tm_gnu_build_id(note, note.count, 4, &found) == 0, "one byte short")
 }
