@@ -129,35 +129,13 @@ struct tm_image_index {
     uint64_t slots[TM_INDEX_SLOTS];
 };
 extern _Atomic(const struct tm_image_index *) tm_image_index TM_HIDDEN;
-/* The binary search behind tm_image_range, which also refreshes the table; same contract. */
-const struct tm_range *tm_image_range_slow(uintptr_t address) TM_HIDDEN;
+/* The executable range (with its image's TM_IMAGE_* flags) that holds `address`, by binary
+   search, refreshing the table once if a library was loaded since it was built; NULL for an
+   address in no known image. Tables are never unmapped, so the range stays readable. The walk
+   asks the index first (unwind.c). */
+const struct tm_range *tm_image_range_search(uintptr_t address) TM_HIDDEN;
 
-/* The executable range (with its image's TM_IMAGE_* flags) that holds `address`, refreshing
-   the table once if a library was loaded since it was built; NULL for an address in no known
-   image. Tables are never unmapped, so the range stays readable. Callers test the next
-   address against it first: consecutive frames mostly lie in one image. */
-static inline __attribute__((always_inline)) const struct tm_range *tm_image_range(uintptr_t address) {
-    const struct tm_image_index *index = atomic_load_explicit(&tm_image_index, memory_order_acquire);
-    if (TM_LIKELY(index != NULL)) {
-        uint64_t granule = address >> TM_GRANULE_BITS;
-        uint64_t slot = index->slots[granule & (TM_INDEX_SLOTS - 1)];
-        if ((slot >> 32) == granule + 1) {
-            for (unsigned shift = 0; shift < 32; shift += 16) {
-                uint32_t number = (uint32_t)(slot >> shift) & 0xffffu;
-                if (number == 0) {
-                    break;
-                }
-                const struct tm_range *range = &index->ranges[number - 1];
-                if (address - range->start < range->end - range->start) {
-                    return range;
-                }
-            }
-        }
-    }
-    return tm_image_range_slow(address);
-}
-
-/* The TM_IMAGE_* flags of a range from tm_image_range, -1 for none. */
+/* The TM_IMAGE_* flags of a range, -1 for none. */
 static inline int tm_range_flags(const struct tm_range *range) {
     return range ? (int)range->flags : -1;
 }

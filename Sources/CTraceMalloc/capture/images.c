@@ -104,7 +104,7 @@ static uint64_t read_uleb(struct tm_reader *r) {
     return value;
 }
 
-static void skip(struct tm_reader *r, uint64_t size) {
+static void skip_bytes(struct tm_reader *r, uint64_t size) {
     if (r->failed || (uint64_t)(r->end - r->at) < size) {
         r->failed = true;
         return;
@@ -164,14 +164,14 @@ static struct tm_cie parse_cie(const uint8_t *address, const uint8_t *end) {
     uint8_t version = (uint8_t)read_bytes(&r, 1);
     const char *augmentation = (const char *)r.at;
     size_t augmentation_length = strnlen(augmentation, (size_t)(r.end - r.at));
-    skip(&r, augmentation_length + 1);
+    skip_bytes(&r, augmentation_length + 1);
     if (strstr(augmentation, "eh") == augmentation) {
-        skip(&r, 8);
+        skip_bytes(&r, 8);
     }
     read_uleb(&r); /* code alignment */
     read_uleb(&r); /* data alignment (sleb: skipping is the same) */
     if (version == 1) {
-        skip(&r, 1);
+        skip_bytes(&r, 1);
     } else {
         read_uleb(&r);
     }
@@ -186,7 +186,7 @@ static struct tm_cie parse_cie(const uint8_t *address, const uint8_t *end) {
                 read_encoded(&r, encoding & 0x7f, 0);
                 break;
             }
-            case 'L': skip(&r, 1); break;
+            case 'L': skip_bytes(&r, 1); break;
             default: break; /* 'S', 'B', 'G': no data */
             }
         }
@@ -210,9 +210,9 @@ static void scan_instructions(struct tm_reader *r, uint8_t pointer_encoding, boo
         switch (op) {
         case 0x00: case 0x0a: case 0x0b: break; /* nop, remember_state, restore_state */
         case 0x01: read_encoded(r, pointer_encoding, 0); break; /* set_loc */
-        case 0x02: skip(r, 1); break;
-        case 0x03: skip(r, 2); break;
-        case 0x04: skip(r, 4); break;
+        case 0x02: skip_bytes(r, 1); break;
+        case 0x03: skip_bytes(r, 2); break;
+        case 0x04: skip_bytes(r, 4); break;
         case 0x05: case 0x11: /* offset_extended(_sf) */
             reg = read_uleb(r);
             *saves_rbp |= reg == RBP;
@@ -234,11 +234,11 @@ static void scan_instructions(struct tm_reader *r, uint8_t pointer_encoding, boo
             read_uleb(r);
             break;
         case 0x0e: case 0x13: case 0x2e: read_uleb(r); break; /* def_cfa_offset(_sf), GNU_args_size */
-        case 0x0f: skip(r, read_uleb(r)); break;              /* def_cfa_expression */
+        case 0x0f: skip_bytes(r, read_uleb(r)); break;              /* def_cfa_expression */
         case 0x10: case 0x16:                                  /* expression, val_expression */
             reg = read_uleb(r);
             *saves_rbp |= op == 0x10 && reg == RBP;
-            skip(r, read_uleb(r));
+            skip_bytes(r, read_uleb(r));
             break;
         default: r->failed = true; break;
         }
@@ -276,7 +276,7 @@ static bool eh_frame_keeps_frame_pointers(const uint8_t *eh_frame, const uint8_t
                 read_encoded(&r, cie->pointer_encoding, 0); /* initial location */
                 read_encoded(&r, cie->pointer_encoding & 0x0f, 0); /* address range */
                 if (cie->has_augmentation_data) {
-                    skip(&r, read_uleb(&r));
+                    skip_bytes(&r, read_uleb(&r));
                 }
                 bool cfa_rbp = false, saves_rbp = false;
                 scan_instructions(&r, cie->pointer_encoding, &cfa_rbp, &saves_rbp);
@@ -569,7 +569,7 @@ static const struct tm_range *find_range(const struct tm_image_table *table, uin
     return NULL;
 }
 
-const struct tm_range *tm_image_range_slow(uintptr_t address) {
+const struct tm_range *tm_image_range_search(uintptr_t address) {
     const struct tm_image_table *table = atomic_load_explicit(&tm_images, memory_order_acquire);
     const struct tm_range *range = find_range(table, address);
     if (range == NULL) {

@@ -21,6 +21,30 @@
  * there without falling back. Both captures thus count the same frames.
  */
 
+/* tm_image_range_search's answer, from the published granule index when it has the address.
+   Callers test the next address against the range first: consecutive frames mostly lie in one
+   image. */
+static inline __attribute__((always_inline)) const struct tm_range *image_range(uintptr_t address) {
+    const struct tm_image_index *index = atomic_load_explicit(&tm_image_index, memory_order_acquire);
+    if (TM_LIKELY(index != NULL)) {
+        uint64_t granule = address >> TM_GRANULE_BITS;
+        uint64_t slot = index->slots[granule & (TM_INDEX_SLOTS - 1)];
+        if ((slot >> 32) == granule + 1) {
+            for (unsigned shift = 0; shift < 32; shift += 16) {
+                uint32_t number = (uint32_t)(slot >> shift) & 0xffffu;
+                if (number == 0) {
+                    break;
+                }
+                const struct tm_range *range = &index->ranges[number - 1];
+                if (address - range->start < range->end - range->start) {
+                    return range;
+                }
+            }
+        }
+    }
+    return tm_image_range_search(address);
+}
+
 /* Return addresses known to be a stack's base. Append-only; readers scan without a lock. */
 #define TM_MAX_BASES 64
 static _Atomic uintptr_t bases[TM_MAX_BASES];
@@ -147,7 +171,7 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
         unwind->ended = true;
         return _URC_END_OF_STACK;
     }
-    int flags = tm_range_flags(tm_image_range(address));
+    int flags = tm_range_flags(image_range(address));
     bool base_like = flags >= 0 && (flags & TM_IMAGE_RUNTIME) && !(flags & TM_IMAGE_FRAME_POINTERS);
     if (unwind->after_frame_pointer_frame) {
         unwind->base_broken = true; /* a frame follows the other frame after the run */
@@ -192,7 +216,7 @@ static void continue_with_frame_pointers(struct tm_recorder *recorder, uintptr_t
         if (address == 0) {
             return;
         }
-        int flags = tm_range_flags(tm_image_range(address));
+        int flags = tm_range_flags(image_range(address));
         recorder_add(recorder, address, flags);
         if (!keeps_frame_pointers(flags)) {
             return;
@@ -255,7 +279,7 @@ static void capture_cfi(struct tm_capture *capture, uintptr_t first, unsigned sk
    walk's loops keep their state in registers (measured on binary-trees: 497 instructions an
    allocation for the walk this way, 546 with the index look-up inline at every change). */
 static __attribute__((noinline)) const struct tm_range *enter_range(uintptr_t address, unsigned k) {
-    const struct tm_range *range = tm_image_range(address);
+    const struct tm_range *range = image_range(address);
     if (k < TM_CHANGE_MEMO) {
         tm_thread.changes[k] = range;
     }
@@ -319,7 +343,7 @@ static bool walk(struct tm_capture *capture, uintptr_t fp, uintptr_t highest, un
             total = count;
             goto done;
         }
-        if (!keeps_frame_pointers(tm_range_flags(tm_image_range(address)))) {
+        if (!keeps_frame_pointers(tm_range_flags(image_range(address)))) {
             return false;
         }
         fp = older_frame(fp, highest);
