@@ -26,8 +26,8 @@ struct RawFileBuilder {
             out.u64(UInt64(image.start))
             out.u64(UInt64(image.end))
             out.u64(UInt64(image.bias))
-            out.u16(image.buildID.count)
-            out.bytes += image.buildID
+            out.u16(image.buildID?.count ?? 0)
+            out.bytes += image.buildID ?? []
             out.u16(image.path.utf8.count)
             out.bytes(image.path)
         }
@@ -53,8 +53,8 @@ struct RawFileBuilder {
 let sampleRaw = RawSnapshot(
     tracebackLimit: 25, pid: 4242,
     images: [
-        .init(start: 0x40_0000, end: 0x48_0000, bias: 0x40_0000, buildID: [0xde, 0xad, 0xbe, 0xef], path: "/tmp/app"),
-        .init(start: 0x7f00_0000_0000, end: 0x7f00_0020_0000, bias: 0x7f00_0000_0000, buildID: [], path: "/lib/é.so"),
+        .init(path: "/tmp/app", buildID: [0xde, 0xad, 0xbe, 0xef], bias: 0x40_0000, start: 0x40_0000, end: 0x48_0000),
+        .init(path: "/lib/é.so", buildID: nil, bias: 0x7f00_0000_0000, start: 0x7f00_0000_0000, end: 0x7f00_0020_0000),
     ],
     stacks: [
         .init(returnAddresses: [0x40_1234, 0x40_0100], totalDepth: 7),

@@ -220,7 +220,7 @@ struct FakeTracer {
         directory = try TemporaryDirectory()
         raw = RawSnapshot(
             tracebackLimit: 4, pid: 4242,
-            images: [.init(start: 0x1000, end: 0x9000, bias: 0, buildID: [1, 2, 3], path: directory.path("deleted-after-the-run.so"))],
+            images: [.init(path: directory.path("deleted-after-the-run.so"), buildID: [1, 2, 3], bias: 0, start: 0x1000, end: 0x9000)],
             stacks: [.init(returnAddresses: [0x1100, 0x1200], totalDepth: 9)],
             records: [.init(domain: 0, stack: 0, size: 64), .init(domain: 7, stack: 0, size: 36)],
             current: 100, peak: 150)

@@ -19,28 +19,6 @@ import Glibc
 /// Reading validates like any other file: every count is checked against the bytes that remain
 /// before anything is reserved, so a truncated or corrupt file throws one clear error.
 package struct RawSnapshot: Sendable {
-    /// A loaded image (executable or shared library) of the traced process.
-    package struct Image: Hashable, Sendable {
-        /// The first address of the image's mapping.
-        package var start: UInt
-        /// The address just past the image's mapping.
-        package var end: UInt
-        /// What the loader added to the ELF file's addresses (`dlpi_addr`).
-        package var bias: UInt
-        /// The GNU build id, empty when the image has none.
-        package var buildID: [UInt8]
-        /// The path the image was loaded from.
-        package var path: String
-
-        package init(start: UInt, end: UInt, bias: UInt, buildID: [UInt8], path: String) {
-            self.start = start
-            self.end = end
-            self.bias = bias
-            self.buildID = buildID
-            self.path = path
-        }
-    }
-
     /// A captured stack, as the tracer interned it.
     package struct Stack: Hashable, Sendable {
         /// Return addresses, most recent first, the tracer's own hook frames already removed.
@@ -196,14 +174,14 @@ private struct Reader {
             current: current, peak: peak)
     }
 
-    private mutating func readImages() throws -> [RawSnapshot.Image] {
+    private mutating func readImages() throws -> [Image] {
         try need(4, "the image count")
         let count = Int(u32())
         let smallest = 3 * 8 + 2 + 2
         guard count <= remaining / smallest else {
             throw failure("truncated file: \(count) images cannot fit in the \(remaining) bytes left")
         }
-        var images: [RawSnapshot.Image] = []
+        var images: [Image] = []
         images.reserveCapacity(count)
         for index in 0..<count {
             let what = "image \(index)"
@@ -214,7 +192,8 @@ private struct Reader {
             guard start <= end else { throw failure("\(what) ends before it starts") }
             let buildID = Array(try byteString(what))
             let path = String(decoding: try byteString(what), as: UTF8.self)
-            images.append(RawSnapshot.Image(start: start, end: end, bias: bias, buildID: buildID, path: path))
+            images.append(Image(
+                path: path, buildID: buildID.isEmpty ? nil : buildID, bias: bias, start: start, end: end))
         }
         return images
     }

@@ -6,7 +6,7 @@
 /// file.
 package struct RawSnapshotConverter {
     private let keepingRuntimeFrames: Bool
-    private var symbolizers: [[RawSnapshot.Image]: Symbolizer] = [:]
+    private var symbolizers: [[Image]: Symbolizer] = [:]
 
     /// Creates a converter.
     ///
@@ -41,13 +41,9 @@ package struct RawSnapshotConverter {
         return Snapshot(tracebacks: tracebacks, records: records, tracebackLimit: raw.tracebackLimit)
     }
 
-    private mutating func symbolizer(for images: [RawSnapshot.Image]) -> Symbolizer {
+    private mutating func symbolizer(for images: [Image]) -> Symbolizer {
         if let known = symbolizers[images] { return known }
-        let symbolizer = Symbolizer(images: images.map {
-            Symbolizer.Image(
-                path: $0.path, buildID: $0.buildID.isEmpty ? nil : $0.buildID,
-                bias: $0.bias, start: $0.start, end: $0.end)
-        })
+        let symbolizer = Symbolizer(images: images)
         symbolizers[images] = symbolizer
         return symbolizer
     }

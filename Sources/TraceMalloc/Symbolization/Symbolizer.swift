@@ -10,8 +10,8 @@ import Synchronization
 /// `Runtime` module demangles Swift names; without llvm-symbolizer the `Runtime` module reads
 /// the debug information too, more slowly.
 final class Symbolizer: Sendable {
-    /// This process's images. An address in no known image makes it re-read the list when the
-    /// dynamic loader has loaded or unloaded something since (`dlopen`).
+    /// This process's images, from the C core's list. An address in no known image makes it
+    /// re-read the list when the list has changed since (a library loaded or unloaded).
     static let currentProcess = Symbolizer(
         images: [], followsCurrentProcess: true, llvmSymbolizerPath: LLVMSymbolizer.defaultPath)
 
@@ -26,8 +26,9 @@ final class Symbolizer: Sendable {
     private struct State: ~Copyable {
         /// The images addresses may fall in, each checked against its file on first use.
         var images: [LoadedImage]
-        /// The loader's counters when `images` was read; nil until then, and for offline images.
-        var loaderGeneration: LoaderGeneration?
+        /// `tm_images_generation()` when `images` was read; nil until then, and for offline
+        /// images.
+        var imagesGeneration: UInt64?
         /// Return address => its frames, most recent first.
         var cache: [UInt: [ResolvedFrame]] = [:]
         var warnings: [String] = []
@@ -70,7 +71,7 @@ final class Symbolizer: Sendable {
     var images: [Image] {
         state.withLock { state in
             if followsCurrentProcess {
-                refreshImagesIfTheLoaderChanged(&state)
+                refreshImagesIfTheListChanged(&state)
             }
             return state.images.map(\.image)
         }
@@ -290,7 +291,7 @@ final class Symbolizer: Sendable {
     private func checkedImage(containing address: UInt, in state: inout State) -> LoadedImage? {
         var index = state.images.firstIndex { $0.image.contains(address) }
         if index == nil, followsCurrentProcess {
-            refreshImagesIfTheLoaderChanged(&state)
+            refreshImagesIfTheListChanged(&state)
             index = state.images.firstIndex { $0.image.contains(address) }
         }
         guard let index else {
@@ -309,17 +310,18 @@ final class Symbolizer: Sendable {
         return state.images[index]
     }
 
-    /// Re-reads this process's images if the loader has loaded or unloaded any since the last
-    /// read. An image still loaded at the same place keeps its checked file.
-    private func refreshImagesIfTheLoaderChanged(_ state: inout State) {
-        let generation = LoaderGeneration.current
-        guard generation != state.loaderGeneration else {
+    /// Re-reads this process's images if the C core's list has changed since the last read.
+    /// An image still loaded at the same place keeps its checked file.
+    private func refreshImagesIfTheListChanged(_ state: inout State) {
+        // Read before the list: a change in between is then seen at the next call.
+        let generation = tm_images_generation()
+        guard generation != state.imagesGeneration else {
             return
         }
         let known = state.images
         state.images = Image.loadedInCurrentProcess().map { image in
             known.first { $0.image == image } ?? LoadedImage(image: image)
         }
-        state.loaderGeneration = generation
+        state.imagesGeneration = generation
     }
 }

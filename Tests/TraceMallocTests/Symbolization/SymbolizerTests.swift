@@ -74,12 +74,12 @@ enum LLVMSymbolizerChoice: CustomStringConvertible {
     }
 }
 
-private func image(named name: String) throws -> Symbolizer.Image {
+private func image(named name: String) throws -> Image {
     try #require(Symbolizer.currentProcess.images.first { $0.path.hasSuffix("/" + name) })
 }
 
 /// The image of this test program, which holds `address`.
-private func image(holding address: UInt) throws -> Symbolizer.Image {
+private func image(holding address: UInt) throws -> Image {
     try #require(Symbolizer.currentProcess.images.first { $0.contains(address) })
 }
 
@@ -334,13 +334,13 @@ func addressWithoutLineInformationNamesTheImageWithLineZero(_ choice: LLVMSymbol
     let libc = try image(named: "libc.so.6")
     let runtimeLibc = try #require(ImageMap.capture().first { $0.name == "libc.so.6" })
 
-    let fromFile = try Symbolizer.Image.gnuBuildID(ofFileAt: libc.path)
+    let fromFile = try Image.gnuBuildID(ofFileAt: libc.path)
 
     #expect(fromFile != nil)
     #expect(fromFile == libc.buildID)
     #expect(fromFile == runtimeLibc.uniqueID)
     #expect(throws: Symbolizer.UnusableImage.self) {
-        try Symbolizer.Image.gnuBuildID(ofFileAt: #filePath)
+        try Image.gnuBuildID(ofFileAt: #filePath)
     }
 }
 
@@ -470,7 +470,7 @@ private func copyFile(from source: String, to destination: String) throws {
 }
 
 /// Addresses spread over `image`, one per `count`th of it.
-private func addresses(spreadOver image: Symbolizer.Image, count: Int) -> [UInt] {
+private func addresses(spreadOver image: Image, count: Int) -> [UInt] {
     let stride = (image.end - image.start) / UInt(count)
     return (0..<UInt(count)).map { image.start + 1 + $0 * stride }
 }
