@@ -1,3 +1,4 @@
+import CTraceMalloc
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ import Glibc
 ///     u32 nimages, then per image:
 ///         u64 start, u64 end, u64 bias, u16 build_id_len, build id, u16 path_len, path (no NUL)
 ///     u64 ntracebacks, then per traceback:
-///         u32 nstored, u32 total_depth, u64 return_addresses[nstored] (most recent first)
+///         u32 nstored, u32 total_depth (capped at TM_MAX_NFRAME, never below nstored),
+///         u64 return_addresses[nstored] (most recent first)
 ///     u64 ntraces, then per trace: u32 domain, u32 traceback_index, u64 size
 ///     u64 current, u64 peak, magic "TMEND001"
 ///
@@ -150,8 +152,8 @@ private struct Reader {
             throw failure("raw format version \(version) is not supported (expected \(RawSnapshot.version))")
         }
         let limit = Int(u32())
-        guard (1...65535).contains(limit) else {
-            throw failure("traceback limit \(limit) is outside [1; 65535]")
+        guard (1...Int(TM_MAX_NFRAME)).contains(limit) else {
+            throw failure("traceback limit \(limit) is outside [1; \(TM_MAX_NFRAME)]")
         }
         let pid = try int(u64(), "pid")
 
@@ -211,7 +213,7 @@ private struct Reader {
             try need(8, what)
             let stored = Int(u32())
             let depth = Int(u32())
-            guard stored <= depth || depth == 65535 else {
+            guard stored <= depth else {
                 throw failure("\(what) stores \(stored) frames of a \(depth)-frame stack")
             }
             try need(stored * 8, what)

@@ -32,8 +32,7 @@ package struct RawSnapshotConverter {
         let tracebacks = raw.stacks.map { stack in
             symbolizer.traceback(
                 returnAddresses: stack.returnAddresses,
-                // The tracer caps the depth at 65535 but may store a few runtime frames beyond it.
-                totalDepth: max(stack.totalDepth, stack.returnAddresses.count),
+                totalDepth: stack.totalDepth,
                 limit: raw.tracebackLimit,
                 keepingRuntimeFrames: keepingRuntimeFrames)
         }

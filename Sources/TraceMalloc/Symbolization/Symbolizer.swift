@@ -120,8 +120,8 @@ final class Symbolizer: Sendable {
     /// `totalNframe` counts the frames left after the drop, plus the raw addresses the capture
     /// did not keep (`totalDepth - returnAddresses.count`). Those uncaptured addresses are
     /// counted as one frame each, though inlining would turn some into several: an
-    /// approximation, since symbolising them would need the addresses. It is capped at 65535,
-    /// as CPython caps `total_nframe`.
+    /// approximation, since symbolising them would need the addresses. It is capped at
+    /// `TM_MAX_NFRAME` (65535), as CPython caps `total_nframe`.
     ///
     /// - Parameters:
     ///   - returnAddresses: The captured return addresses, most recent first.
@@ -166,7 +166,7 @@ final class Symbolizer: Sendable {
         let totalNframe = frames.count + (totalDepth - returnAddresses.count)
         return Traceback(
             frames: frames.prefix(limit).reversed().map(\.frame),
-            totalNframe: min(totalNframe, 65535)
+            totalNframe: min(totalNframe, Int(TM_MAX_NFRAME))
         )
     }
 
