@@ -21,8 +21,8 @@ import Glibc
 /// Reading validates like any other file: every count is checked against the bytes that remain
 /// before anything is reserved, so a truncated or corrupt file throws one clear error.
 package struct RawSnapshot: Sendable {
-    /// A captured stack, as the tracer interned it.
-    package struct Stack: Hashable, Sendable {
+    /// A traceback as the tracer interned it: return addresses, not yet symbolised.
+    package struct Traceback: Hashable, Sendable {
         /// Return addresses, most recent first, the tracer's own hook frames already removed.
         package var returnAddresses: [UInt]
         /// The depth of the whole stack, which may exceed `returnAddresses.count`.
@@ -34,45 +34,30 @@ package struct RawSnapshot: Sendable {
         }
     }
 
-    /// A live block: its domain, size and the index of its stack in `stacks`.
-    package struct Record: Hashable, Sendable {
-        /// The address space of the block: 0 is the malloc heap.
-        package var domain: UInt32
-        /// The index in `stacks` of where the block was allocated.
-        package var stack: Int
-        /// The size of the block in bytes.
-        package var size: Int
-
-        package init(domain: UInt32, stack: Int, size: Int) {
-            self.domain = domain
-            self.stack = stack
-            self.size = size
-        }
-    }
-
     /// The `nframe` the process traced with.
     package var tracebackLimit: Int
     /// The process that wrote the file.
     package var pid: Int
     /// The images loaded in that process when the file was written.
     package var images: [Image]
-    /// Each distinct stack once; `records` refer to them by index.
-    package var stacks: [Stack]
+    /// Each distinct traceback once; `records` refer to them by index.
+    package var tracebacks: [Traceback]
     /// The live blocks, in the tracer's order.
-    package var records: [Record]
+    package var records: [Snapshot.Record]
     /// The traced bytes live when the file was written (`tracedMemory().current`).
     package var current: Int
     /// The high-water mark of traced bytes (`tracedMemory().peak`).
     package var peak: Int
 
     package init(
-        tracebackLimit: Int, pid: Int, images: [Image], stacks: [Stack], records: [Record],
+        tracebackLimit: Int, pid: Int, images: [Image], tracebacks: [Traceback],
+        records: [Snapshot.Record],
         current: Int, peak: Int
     ) {
         self.tracebackLimit = tracebackLimit
         self.pid = pid
         self.images = images
-        self.stacks = stacks
+        self.tracebacks = tracebacks
         self.records = records
         self.current = current
         self.peak = peak
@@ -158,8 +143,8 @@ private struct Reader {
         let pid = try int(u64(), "pid")
 
         let images = try readImages()
-        let stacks = try readStacks()
-        let records = try readRecords(stackCount: stacks.count)
+        let tracebacks = try readTracebacks()
+        let records = try readRecords(tracebackCount: tracebacks.count)
 
         try need(16 + RawSnapshot.endMagic.count, "the trailer")
         let current = try int(u64(), "current size")
@@ -172,7 +157,7 @@ private struct Reader {
             throw failure("\(remaining) unexpected bytes after the end marker")
         }
         return RawSnapshot(
-            tracebackLimit: limit, pid: pid, images: images, stacks: stacks, records: records,
+            tracebackLimit: limit, pid: pid, images: images, tracebacks: tracebacks, records: records,
             current: current, peak: peak)
     }
 
@@ -200,14 +185,14 @@ private struct Reader {
         return images
     }
 
-    private mutating func readStacks() throws -> [RawSnapshot.Stack] {
+    private mutating func readTracebacks() throws -> [RawSnapshot.Traceback] {
         try need(8, "the traceback count")
         let count = try int(u64(), "traceback count")
         guard count <= remaining / 8 else {
             throw failure("truncated file: \(count) tracebacks cannot fit in the \(remaining) bytes left")
         }
-        var stacks: [RawSnapshot.Stack] = []
-        stacks.reserveCapacity(count)
+        var tracebacks: [RawSnapshot.Traceback] = []
+        tracebacks.reserveCapacity(count)
         for index in 0..<count {
             let what = "traceback \(index)"
             try need(8, what)
@@ -220,28 +205,28 @@ private struct Reader {
             var addresses: [UInt] = []
             addresses.reserveCapacity(stored)
             for _ in 0..<stored { addresses.append(UInt(u64())) }
-            stacks.append(RawSnapshot.Stack(returnAddresses: addresses, totalDepth: depth))
+            tracebacks.append(RawSnapshot.Traceback(returnAddresses: addresses, totalDepth: depth))
         }
-        return stacks
+        return tracebacks
     }
 
-    private mutating func readRecords(stackCount: Int) throws -> [RawSnapshot.Record] {
+    private mutating func readRecords(tracebackCount: Int) throws -> [Snapshot.Record] {
         try need(8, "the trace count")
         let count = try int(u64(), "trace count")
         guard count <= remaining / 16 else {
             throw failure("truncated file: \(count) traces cannot fit in the \(remaining) bytes left")
         }
-        var records: [RawSnapshot.Record] = []
+        var records: [Snapshot.Record] = []
         records.reserveCapacity(count)
         for index in 0..<count {
             try need(16, "trace \(index)")
             let domain = u32()
-            let stack = Int(u32())
-            guard stack < stackCount else {
-                throw failure("trace \(index) refers to traceback \(stack) of \(stackCount)")
+            let traceback = Int(u32())
+            guard traceback < tracebackCount else {
+                throw failure("trace \(index) refers to traceback \(traceback) of \(tracebackCount)")
             }
             let size = try int(u64(), "size of trace \(index)")
-            records.append(RawSnapshot.Record(domain: domain, stack: stack, size: size))
+            records.append(Snapshot.Record(domain: domain, size: size, traceback: traceback))
         }
         return records
     }

@@ -29,15 +29,14 @@ package struct RawSnapshotConverter {
     /// - Returns: The same traces, in the same order, with the same traceback limit.
     package mutating func snapshot(of raw: RawSnapshot) -> Snapshot {
         let symbolizer = symbolizer(for: raw.images)
-        let tracebacks = raw.stacks.map { stack in
+        let tracebacks = raw.tracebacks.map { traceback in
             symbolizer.traceback(
-                returnAddresses: stack.returnAddresses,
-                totalDepth: stack.totalDepth,
+                returnAddresses: traceback.returnAddresses,
+                totalDepth: traceback.totalDepth,
                 limit: raw.tracebackLimit,
                 keepingRuntimeFrames: keepingRuntimeFrames)
         }
-        let records = raw.records.map { Snapshot.Record(domain: $0.domain, size: $0.size, traceback: $0.stack) }
-        return Snapshot(tracebacks: tracebacks, records: records, tracebackLimit: raw.tracebackLimit)
+        return Snapshot(tracebacks: tracebacks, records: raw.records, tracebackLimit: raw.tracebackLimit)
     }
 
     private mutating func symbolizer(for images: [Image]) -> Symbolizer {
