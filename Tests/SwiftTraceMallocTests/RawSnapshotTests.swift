@@ -123,7 +123,7 @@ let sampleRaw = RawSnapshot(
 }
 
 @Test func rawSnapshotFileThatDoesNotExistThrowsOneClearError() {
-    #expect(throws: TraceMallocError.invalidFile(path: "/nonexistent/app.tm.raw", reason: "No such file or directory")) {
+    #expect(throws: TraceMallocError.invalidFile(path: "/nonexistent/app.tm.raw", reason: "cannot open: No such file or directory")) {
         try RawSnapshot(contentsOf: "/nonexistent/app.tm.raw")
     }
 }

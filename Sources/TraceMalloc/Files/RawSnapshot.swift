@@ -1,7 +1,4 @@
 import CTraceMalloc
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A snapshot as the preloaded tracer writes it: return addresses plus the images needed to
 /// symbolise them later, in another process.
@@ -74,8 +71,7 @@ extension RawSnapshot {
     /// - Parameter path: The file the tracer wrote.
     /// - Throws: `TraceMallocError.invalidFile` naming the file and what is wrong with it.
     package init(contentsOf path: String) throws {
-        let bytes = try Self.readAll(path)
-        try self.init(bytes: bytes, path: path)
+        try self.init(bytes: FileIO.readAll(path: path), path: path)
     }
 
     /// Parses the bytes of a raw snapshot file.
@@ -88,25 +84,6 @@ extension RawSnapshot {
         self = try bytes.withUnsafeBytes { buffer in
             var reader = Reader(bytes: buffer, path: path)
             return try reader.readSnapshot()
-        }
-    }
-
-    private static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw TraceMallocError.invalidFile(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw TraceMallocError.invalidFile(path: path, reason: String(cString: strerror(errno)))
-            }
-            bytes += chunk[..<count]
         }
     }
 }
