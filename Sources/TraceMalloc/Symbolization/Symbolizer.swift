@@ -31,6 +31,8 @@ final class Symbolizer: Sendable {
         var imagesGeneration: UInt64?
         /// Return address => its frames, most recent first.
         var cache: [UInt: [ResolvedFrame]] = [:]
+        /// How many addresses were resolved from debug information rather than the cache.
+        var resolvedAddressCount = 0
         var warnings: [String] = []
     }
 
@@ -75,6 +77,13 @@ final class Symbolizer: Sendable {
             }
             return state.images.map(\.image)
         }
+    }
+
+    /// How many addresses have been resolved from debug information (by llvm-symbolizer or the
+    /// `Runtime` module) rather than found in the cache: each address once, unless two threads
+    /// resolve it at the same time.
+    var resolvedAddressCount: Int {
+        state.withLock { $0.resolvedAddressCount }
     }
 
     /// Why some frames are `<unknown>` or were slow to come: one line per image that could not
@@ -218,6 +227,7 @@ final class Symbolizer: Sendable {
         }
         let found = symbolicate(misses.map { ($0.key, $0.value) })
         state.withLock { state in
+            state.resolvedAddressCount += found.count
             for (index, returnAddress) in returnAddresses.enumerated() {
                 if let frames = found[returnAddress] {
                     results[index] = frames
