@@ -31,7 +31,7 @@ public enum TraceMalloc {
     ///
     /// Python: `tracemalloc.start(nframe=1)`
     public static func start(nframe: Int = 1) throws {
-        guard (1...65535).contains(nframe) else {
+        guard (1...Int(TM_MAX_NFRAME)).contains(nframe) else {
             throw TraceMallocError.invalidFrameLimit
         }
         guard tm_start(Int32(nframe)) == 0 else {

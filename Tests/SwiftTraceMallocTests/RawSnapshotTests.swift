@@ -26,21 +26,21 @@ struct RawFileBuilder {
             out.u64(UInt64(image.start))
             out.u64(UInt64(image.end))
             out.u64(UInt64(image.bias))
-            out.u16(image.buildID.count)
-            out.bytes += image.buildID
+            out.u16(image.buildID?.count ?? 0)
+            out.bytes += image.buildID ?? []
             out.u16(image.path.utf8.count)
             out.bytes(image.path)
         }
-        out.u64(UInt64(raw.stacks.count))
-        for stack in raw.stacks {
-            out.u32(stack.returnAddresses.count)
-            out.u32(stack.totalDepth)
-            for address in stack.returnAddresses { out.u64(UInt64(address)) }
+        out.u64(UInt64(raw.tracebacks.count))
+        for traceback in raw.tracebacks {
+            out.u32(traceback.returnAddresses.count)
+            out.u32(traceback.totalDepth)
+            for address in traceback.returnAddresses { out.u64(UInt64(address)) }
         }
         out.u64(UInt64(raw.records.count))
         for record in raw.records {
             out.u32(Int(record.domain))
-            out.u32(record.stack)
+            out.u32(record.traceback)
             out.u64(UInt64(record.size))
         }
         out.u64(UInt64(raw.current))
@@ -53,17 +53,17 @@ struct RawFileBuilder {
 let sampleRaw = RawSnapshot(
     tracebackLimit: 25, pid: 4242,
     images: [
-        .init(start: 0x40_0000, end: 0x48_0000, bias: 0x40_0000, buildID: [0xde, 0xad, 0xbe, 0xef], path: "/tmp/app"),
-        .init(start: 0x7f00_0000_0000, end: 0x7f00_0020_0000, bias: 0x7f00_0000_0000, buildID: [], path: "/lib/é.so"),
+        .init(path: "/tmp/app", buildID: [0xde, 0xad, 0xbe, 0xef], bias: 0x40_0000, start: 0x40_0000, end: 0x48_0000),
+        .init(path: "/lib/é.so", buildID: nil, bias: 0x7f00_0000_0000, start: 0x7f00_0000_0000, end: 0x7f00_0020_0000),
     ],
-    stacks: [
+    tracebacks: [
         .init(returnAddresses: [0x40_1234, 0x40_0100], totalDepth: 7),
         .init(returnAddresses: [0x7f00_0000_0042], totalDepth: 1),
     ],
     records: [
-        .init(domain: 0, stack: 1, size: 100),
-        .init(domain: 5, stack: 0, size: 1 << 41),
-        .init(domain: 0, stack: 1, size: 0),
+        .init(domain: 0, size: 100, traceback: 1),
+        .init(domain: 5, size: 1 << 41, traceback: 0),
+        .init(domain: 0, size: 0, traceback: 1),
     ],
     current: 1 << 41 + 100, peak: 1 << 42)
 
@@ -72,16 +72,16 @@ let sampleRaw = RawSnapshot(
     #expect(raw.tracebackLimit == 25)
     #expect(raw.pid == 4242)
     #expect(raw.images == sampleRaw.images)
-    #expect(raw.stacks == sampleRaw.stacks)
+    #expect(raw.tracebacks == sampleRaw.tracebacks)
     #expect(raw.records == sampleRaw.records)
     #expect(raw.current == sampleRaw.current)
     #expect(raw.peak == sampleRaw.peak)
 }
 
 @Test func rawSnapshotWithNothingLiveIsValid() throws {
-    let empty = RawSnapshot(tracebackLimit: 1, pid: 1, images: [], stacks: [], records: [], current: 0, peak: 0)
+    let empty = RawSnapshot(tracebackLimit: 1, pid: 1, images: [], tracebacks: [], records: [], current: 0, peak: 0)
     let raw = try RawSnapshot(bytes: RawFileBuilder.encode(empty), path: "x")
-    #expect(raw.records.isEmpty && raw.stacks.isEmpty && raw.images.isEmpty)
+    #expect(raw.records.isEmpty && raw.tracebacks.isEmpty && raw.images.isEmpty)
 }
 
 @Test func rawSnapshotTruncatedAtEveryOffsetThrowsNamingTheFile() {
@@ -108,22 +108,22 @@ let sampleRaw = RawSnapshot(
         }
     }
     let imagesEnd = 28 + (28 + 4 + 8) + (28 + 10)
-    let stacksEnd = imagesEnd + 8 + (8 + 16) + (8 + 8)
+    let tracebacksEnd = imagesEnd + 8 + (8 + 16) + (8 + 8)
     #expect(reason { $0 = [] } == "f.raw: empty file")
     #expect(reason { $0[0] = UInt8(ascii: "X") } == "f.raw: not a swift-tracemalloc raw snapshot (bad magic)")
     #expect(reason { $0[8] = 9 } == "f.raw: raw format version 9 is not supported (expected 1)")
     #expect(reason { $0[12...15] = [0, 0, 1, 0] } == "f.raw: traceback limit 65536 is outside [1; 65535]")
     #expect(reason { $0[24] = 0xff } == "f.raw: truncated file: 255 images cannot fit in the \(RawFileBuilder.encode(sampleRaw).count - 28) bytes left")
     #expect(reason { $0[imagesEnd + 7] = 0x10 }?.hasSuffix("tracebacks cannot fit in the \(RawFileBuilder.encode(sampleRaw).count - imagesEnd - 8) bytes left") == true)
-    #expect(reason { $0[stacksEnd + 7] = 0x10 }?.contains("traces cannot fit") == true)
-    #expect(reason { $0[stacksEnd + 8 + 4] = 2 } == "f.raw: trace 0 refers to traceback 2 of 2")
-    #expect(reason { $0[stacksEnd + 8 + 15] = 0x80 } == "f.raw: absurd size of trace 0 9223372036854775908")
+    #expect(reason { $0[tracebacksEnd + 7] = 0x10 }?.contains("traces cannot fit") == true)
+    #expect(reason { $0[tracebacksEnd + 8 + 4] = 2 } == "f.raw: trace 0 refers to traceback 2 of 2")
+    #expect(reason { $0[tracebacksEnd + 8 + 15] = 0x80 } == "f.raw: absurd size of trace 0 9223372036854775908")
     #expect(reason { $0[$0.count - 1] = UInt8(ascii: "X") } == "f.raw: corrupt trailer (bad end magic)")
     #expect(reason { $0 += [0, 0] } == "f.raw: 2 unexpected bytes after the end marker")
 }
 
 @Test func rawSnapshotFileThatDoesNotExistThrowsOneClearError() {
-    #expect(throws: TraceMallocError.invalidFile(path: "/nonexistent/app.tm.raw", reason: "No such file or directory")) {
+    #expect(throws: TraceMallocError.invalidFile(path: "/nonexistent/app.tm.raw", reason: "cannot open: No such file or directory")) {
         try RawSnapshot(contentsOf: "/nonexistent/app.tm.raw")
     }
 }

@@ -220,9 +220,9 @@ struct FakeTracer {
         directory = try TemporaryDirectory()
         raw = RawSnapshot(
             tracebackLimit: 4, pid: 4242,
-            images: [.init(start: 0x1000, end: 0x9000, bias: 0, buildID: [1, 2, 3], path: directory.path("deleted-after-the-run.so"))],
-            stacks: [.init(returnAddresses: [0x1100, 0x1200], totalDepth: 9)],
-            records: [.init(domain: 0, stack: 0, size: 64), .init(domain: 7, stack: 0, size: 36)],
+            images: [.init(path: directory.path("deleted-after-the-run.so"), buildID: [1, 2, 3], bias: 0, start: 0x1000, end: 0x9000)],
+            tracebacks: [.init(returnAddresses: [0x1100, 0x1200], totalDepth: 9)],
+            records: [.init(domain: 0, size: 64, traceback: 0), .init(domain: 7, size: 36, traceback: 0)],
             current: 100, peak: 150)
         try Data(RawFileBuilder.encode(raw)).write(to: directory.url.appendingPathComponent("template.raw"))
     }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CTraceMalloc
 
 /// A snapshot as the preloaded tracer writes it: return addresses plus the images needed to
 /// symbolise them later, in another process.
@@ -12,37 +10,16 @@ import Glibc
 ///     u32 nimages, then per image:
 ///         u64 start, u64 end, u64 bias, u16 build_id_len, build id, u16 path_len, path (no NUL)
 ///     u64 ntracebacks, then per traceback:
-///         u32 nstored, u32 total_depth, u64 return_addresses[nstored] (most recent first)
+///         u32 nstored, u32 total_depth (capped at TM_MAX_NFRAME, never below nstored),
+///         u64 return_addresses[nstored] (most recent first)
 ///     u64 ntraces, then per trace: u32 domain, u32 traceback_index, u64 size
 ///     u64 current, u64 peak, magic "TMEND001"
 ///
 /// Reading validates like any other file: every count is checked against the bytes that remain
 /// before anything is reserved, so a truncated or corrupt file throws one clear error.
 package struct RawSnapshot: Sendable {
-    /// A loaded image (executable or shared library) of the traced process.
-    package struct Image: Hashable, Sendable {
-        /// The first address of the image's mapping.
-        package var start: UInt
-        /// The address just past the image's mapping.
-        package var end: UInt
-        /// What the loader added to the ELF file's addresses (`dlpi_addr`).
-        package var bias: UInt
-        /// The GNU build id, empty when the image has none.
-        package var buildID: [UInt8]
-        /// The path the image was loaded from.
-        package var path: String
-
-        package init(start: UInt, end: UInt, bias: UInt, buildID: [UInt8], path: String) {
-            self.start = start
-            self.end = end
-            self.bias = bias
-            self.buildID = buildID
-            self.path = path
-        }
-    }
-
-    /// A captured stack, as the tracer interned it.
-    package struct Stack: Hashable, Sendable {
+    /// A traceback as the tracer interned it: return addresses, not yet symbolised.
+    package struct Traceback: Hashable, Sendable {
         /// Return addresses, most recent first, the tracer's own hook frames already removed.
         package var returnAddresses: [UInt]
         /// The depth of the whole stack, which may exceed `returnAddresses.count`.
@@ -54,45 +31,30 @@ package struct RawSnapshot: Sendable {
         }
     }
 
-    /// A live block: its domain, size and the index of its stack in `stacks`.
-    package struct Record: Hashable, Sendable {
-        /// The address space of the block: 0 is the malloc heap.
-        package var domain: UInt32
-        /// The index in `stacks` of where the block was allocated.
-        package var stack: Int
-        /// The size of the block in bytes.
-        package var size: Int
-
-        package init(domain: UInt32, stack: Int, size: Int) {
-            self.domain = domain
-            self.stack = stack
-            self.size = size
-        }
-    }
-
     /// The `nframe` the process traced with.
     package var tracebackLimit: Int
     /// The process that wrote the file.
     package var pid: Int
     /// The images loaded in that process when the file was written.
     package var images: [Image]
-    /// Each distinct stack once; `records` refer to them by index.
-    package var stacks: [Stack]
+    /// Each distinct traceback once; `records` refer to them by index.
+    package var tracebacks: [Traceback]
     /// The live blocks, in the tracer's order.
-    package var records: [Record]
+    package var records: [Snapshot.Record]
     /// The traced bytes live when the file was written (`tracedMemory().current`).
     package var current: Int
     /// The high-water mark of traced bytes (`tracedMemory().peak`).
     package var peak: Int
 
     package init(
-        tracebackLimit: Int, pid: Int, images: [Image], stacks: [Stack], records: [Record],
+        tracebackLimit: Int, pid: Int, images: [Image], tracebacks: [Traceback],
+        records: [Snapshot.Record],
         current: Int, peak: Int
     ) {
         self.tracebackLimit = tracebackLimit
         self.pid = pid
         self.images = images
-        self.stacks = stacks
+        self.tracebacks = tracebacks
         self.records = records
         self.current = current
         self.peak = peak
@@ -109,8 +71,7 @@ extension RawSnapshot {
     /// - Parameter path: The file the tracer wrote.
     /// - Throws: `TraceMallocError.invalidFile` naming the file and what is wrong with it.
     package init(contentsOf path: String) throws {
-        let bytes = try Self.readAll(path)
-        try self.init(bytes: bytes, path: path)
+        try self.init(bytes: FileIO.readAll(path: path), path: path)
     }
 
     /// Parses the bytes of a raw snapshot file.
@@ -123,25 +84,6 @@ extension RawSnapshot {
         self = try bytes.withUnsafeBytes { buffer in
             var reader = Reader(bytes: buffer, path: path)
             return try reader.readSnapshot()
-        }
-    }
-
-    private static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw TraceMallocError.invalidFile(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw TraceMallocError.invalidFile(path: path, reason: String(cString: strerror(errno)))
-            }
-            bytes += chunk[..<count]
         }
     }
 }
@@ -172,14 +114,14 @@ private struct Reader {
             throw failure("raw format version \(version) is not supported (expected \(RawSnapshot.version))")
         }
         let limit = Int(u32())
-        guard (1...65535).contains(limit) else {
-            throw failure("traceback limit \(limit) is outside [1; 65535]")
+        guard (1...Int(TM_MAX_NFRAME)).contains(limit) else {
+            throw failure("traceback limit \(limit) is outside [1; \(TM_MAX_NFRAME)]")
         }
         let pid = try int(u64(), "pid")
 
         let images = try readImages()
-        let stacks = try readStacks()
-        let records = try readRecords(stackCount: stacks.count)
+        let tracebacks = try readTracebacks()
+        let records = try readRecords(tracebackCount: tracebacks.count)
 
         try need(16 + RawSnapshot.endMagic.count, "the trailer")
         let current = try int(u64(), "current size")
@@ -192,18 +134,18 @@ private struct Reader {
             throw failure("\(remaining) unexpected bytes after the end marker")
         }
         return RawSnapshot(
-            tracebackLimit: limit, pid: pid, images: images, stacks: stacks, records: records,
+            tracebackLimit: limit, pid: pid, images: images, tracebacks: tracebacks, records: records,
             current: current, peak: peak)
     }
 
-    private mutating func readImages() throws -> [RawSnapshot.Image] {
+    private mutating func readImages() throws -> [Image] {
         try need(4, "the image count")
         let count = Int(u32())
         let smallest = 3 * 8 + 2 + 2
         guard count <= remaining / smallest else {
             throw failure("truncated file: \(count) images cannot fit in the \(remaining) bytes left")
         }
-        var images: [RawSnapshot.Image] = []
+        var images: [Image] = []
         images.reserveCapacity(count)
         for index in 0..<count {
             let what = "image \(index)"
@@ -214,53 +156,54 @@ private struct Reader {
             guard start <= end else { throw failure("\(what) ends before it starts") }
             let buildID = Array(try byteString(what))
             let path = String(decoding: try byteString(what), as: UTF8.self)
-            images.append(RawSnapshot.Image(start: start, end: end, bias: bias, buildID: buildID, path: path))
+            images.append(Image(
+                path: path, buildID: buildID.isEmpty ? nil : buildID, bias: bias, start: start, end: end))
         }
         return images
     }
 
-    private mutating func readStacks() throws -> [RawSnapshot.Stack] {
+    private mutating func readTracebacks() throws -> [RawSnapshot.Traceback] {
         try need(8, "the traceback count")
         let count = try int(u64(), "traceback count")
         guard count <= remaining / 8 else {
             throw failure("truncated file: \(count) tracebacks cannot fit in the \(remaining) bytes left")
         }
-        var stacks: [RawSnapshot.Stack] = []
-        stacks.reserveCapacity(count)
+        var tracebacks: [RawSnapshot.Traceback] = []
+        tracebacks.reserveCapacity(count)
         for index in 0..<count {
             let what = "traceback \(index)"
             try need(8, what)
             let stored = Int(u32())
             let depth = Int(u32())
-            guard stored <= depth || depth == 65535 else {
+            guard stored <= depth else {
                 throw failure("\(what) stores \(stored) frames of a \(depth)-frame stack")
             }
             try need(stored * 8, what)
             var addresses: [UInt] = []
             addresses.reserveCapacity(stored)
             for _ in 0..<stored { addresses.append(UInt(u64())) }
-            stacks.append(RawSnapshot.Stack(returnAddresses: addresses, totalDepth: depth))
+            tracebacks.append(RawSnapshot.Traceback(returnAddresses: addresses, totalDepth: depth))
         }
-        return stacks
+        return tracebacks
     }
 
-    private mutating func readRecords(stackCount: Int) throws -> [RawSnapshot.Record] {
+    private mutating func readRecords(tracebackCount: Int) throws -> [Snapshot.Record] {
         try need(8, "the trace count")
         let count = try int(u64(), "trace count")
         guard count <= remaining / 16 else {
             throw failure("truncated file: \(count) traces cannot fit in the \(remaining) bytes left")
         }
-        var records: [RawSnapshot.Record] = []
+        var records: [Snapshot.Record] = []
         records.reserveCapacity(count)
         for index in 0..<count {
             try need(16, "trace \(index)")
             let domain = u32()
-            let stack = Int(u32())
-            guard stack < stackCount else {
-                throw failure("trace \(index) refers to traceback \(stack) of \(stackCount)")
+            let traceback = Int(u32())
+            guard traceback < tracebackCount else {
+                throw failure("trace \(index) refers to traceback \(traceback) of \(tracebackCount)")
             }
             let size = try int(u64(), "size of trace \(index)")
-            records.append(RawSnapshot.Record(domain: domain, stack: stack, size: size))
+            records.append(Snapshot.Record(domain: domain, size: size, traceback: traceback))
         }
         return records
     }

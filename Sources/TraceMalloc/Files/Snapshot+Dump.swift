@@ -19,7 +19,7 @@ extension Snapshot {
     ///
     /// Python: `Snapshot.dump(filename)`
     public func dump(to path: String, format: SnapshotFormat = .binary) throws {
-        try SnapshotFile.writeAtomically(SnapshotFile.encode(self, as: format, path: path), to: path)
+        try FileIO.writeAtomically(SnapshotFile.encode(self, as: format, path: path), to: path)
     }
 
     /// Reads a snapshot written by `dump(to:format:)`, in either format: the format is recognised
@@ -34,7 +34,7 @@ extension Snapshot {
     ///
     /// Python: `Snapshot.load(filename)`
     public static func load(from path: String) throws -> Snapshot {
-        try SnapshotFile.readAll(path: path).withUnsafeBytes { try SnapshotFile.decode($0, path: path) }
+        try FileIO.readAll(path: path).withUnsafeBytes { try SnapshotFile.decode($0, path: path) }
     }
 
     /// Encodes the snapshot as `dump(to:format:)` would write it to a file.

@@ -9,10 +9,19 @@
 public struct Snapshot: Sendable {
     /// One trace, with its traceback as an index into `tracebacks`. Storing each traceback once
     /// keeps a million-trace snapshot cheap to build, group, dump and load.
-    struct Record: Hashable, Sendable {
-        var domain: UInt32
-        var size: Int
-        var traceback: Int
+    package struct Record: Hashable, Sendable {
+        /// The address space of the block: 0 is the malloc family's.
+        package var domain: UInt32
+        /// The size of the block in bytes.
+        package var size: Int
+        /// The index of the block's traceback in the snapshot's tracebacks.
+        package var traceback: Int
+
+        package init(domain: UInt32, size: Int, traceback: Int) {
+            self.domain = domain
+            self.size = size
+            self.traceback = traceback
+        }
     }
 
     /// The maximum number of frames stored in a traceback of `traces`.

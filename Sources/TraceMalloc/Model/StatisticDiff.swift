@@ -6,7 +6,7 @@
 ///
 /// Python: `tracemalloc.StatisticDiff`
 public struct StatisticDiff: Hashable, Sendable {
-    /// The key: one frame for `.lineno` and `.filename` (line 0), the whole stack for `.traceback`.
+    /// The key: one frame for `.lineno` and `.filename` (line 0), the whole traceback for `.traceback`.
     public var traceback: Traceback
     /// The total size of the blocks in the new snapshot, in bytes.
     public var size: Int

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Source lines of files, read as Python's `linecache.getline(filename, lineno).strip()` reads
 /// them, and kept so that a file is read once however many frames point into it.
 ///
@@ -13,7 +5,8 @@ import Darwin
 /// decoded as UTF-8 after an optional byte order mark, and a file that is not valid UTF-8 gives
 /// no lines at all; `\n`, `\r\n` and `\r` all end a line; lines are stripped of Python's
 /// whitespace. Unlike it, a relative name is looked up in the working directory only (Python
-/// also searches `sys.path`), and PEP 263 coding cookies are not honoured.
+/// also searches `sys.path`), PEP 263 coding cookies are not honoured, and anything but a
+/// regular file gives no lines (Python would wait on a FIFO, or read `/dev/zero` forever).
 struct SourceLines {
     private var files: [CodePointString: [Substring.UnicodeScalarView]] = [:]
 
@@ -30,7 +23,7 @@ struct SourceLines {
         if filename.isEmpty || (filename.hasPrefix("<") && filename.hasSuffix(">")) {
             return []
         }
-        guard var bytes = readFile(filename) else { return [] }
+        guard var bytes = try? FileIO.readAll(path: filename) else { return [] }
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             bytes.removeFirst(3)
         }
@@ -71,22 +64,5 @@ struct SourceLines {
               let last = line.lastIndex(where: { !isSpace($0) })
         else { return line[line.endIndex...] }
         return line[first...last]
-    }
-
-    private static func readFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            bytes += chunk[..<count]
-        }
     }
 }

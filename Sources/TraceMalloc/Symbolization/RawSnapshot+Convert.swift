@@ -6,7 +6,7 @@
 /// file.
 package struct RawSnapshotConverter {
     private let keepingRuntimeFrames: Bool
-    private var symbolizers: [[RawSnapshot.Image]: Symbolizer] = [:]
+    private var symbolizers: [[Image]: Symbolizer] = [:]
 
     /// Creates a converter.
     ///
@@ -29,25 +29,19 @@ package struct RawSnapshotConverter {
     /// - Returns: The same traces, in the same order, with the same traceback limit.
     package mutating func snapshot(of raw: RawSnapshot) -> Snapshot {
         let symbolizer = symbolizer(for: raw.images)
-        let tracebacks = raw.stacks.map { stack in
+        let tracebacks = raw.tracebacks.map { traceback in
             symbolizer.traceback(
-                returnAddresses: stack.returnAddresses,
-                // The tracer caps the depth at 65535 but may store a few runtime frames beyond it.
-                totalDepth: max(stack.totalDepth, stack.returnAddresses.count),
+                returnAddresses: traceback.returnAddresses,
+                totalDepth: traceback.totalDepth,
                 limit: raw.tracebackLimit,
                 keepingRuntimeFrames: keepingRuntimeFrames)
         }
-        let records = raw.records.map { Snapshot.Record(domain: $0.domain, size: $0.size, traceback: $0.stack) }
-        return Snapshot(tracebacks: tracebacks, records: records, tracebackLimit: raw.tracebackLimit)
+        return Snapshot(tracebacks: tracebacks, records: raw.records, tracebackLimit: raw.tracebackLimit)
     }
 
-    private mutating func symbolizer(for images: [RawSnapshot.Image]) -> Symbolizer {
+    private mutating func symbolizer(for images: [Image]) -> Symbolizer {
         if let known = symbolizers[images] { return known }
-        let symbolizer = Symbolizer(images: images.map {
-            Symbolizer.Image(
-                path: $0.path, buildID: $0.buildID.isEmpty ? nil : $0.buildID,
-                bias: $0.bias, start: $0.start, end: $0.end)
-        })
+        let symbolizer = Symbolizer(images: images)
         symbolizers[images] = symbolizer
         return symbolizer
     }

@@ -148,9 +148,15 @@ extension Symbolizer {
                 || hookedFunctions.contains(rawName)
         }
 
-        private static let hookedFunctions: Set = [
-            "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign",
-            "valloc", "pvalloc", "malloc_usable_size", "reallocarray",
-        ]
+        /// The functions the C core interposes (`TM_HOOKS`), by name.
+        private static let hookedFunctions: Set<String> = {
+            var names: Set<String> = []
+            var index = 0
+            while let name = tm_hook_name(index) {
+                names.insert(String(cString: name))
+                index += 1
+            }
+            return names
+        }()
     }
 }

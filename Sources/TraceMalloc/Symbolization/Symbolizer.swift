@@ -10,8 +10,8 @@ import Synchronization
 /// `Runtime` module demangles Swift names; without llvm-symbolizer the `Runtime` module reads
 /// the debug information too, more slowly.
 final class Symbolizer: Sendable {
-    /// This process's images. An address in no known image makes it re-read the list when the
-    /// dynamic loader has loaded or unloaded something since (`dlopen`).
+    /// This process's images, from the C core's list. An address in no known image makes it
+    /// re-read the list when the list has changed since (a library loaded or unloaded).
     static let currentProcess = Symbolizer(
         images: [], followsCurrentProcess: true, llvmSymbolizerPath: LLVMSymbolizer.defaultPath)
 
@@ -26,10 +26,13 @@ final class Symbolizer: Sendable {
     private struct State: ~Copyable {
         /// The images addresses may fall in, each checked against its file on first use.
         var images: [LoadedImage]
-        /// The loader's counters when `images` was read; nil until then, and for offline images.
-        var loaderGeneration: LoaderGeneration?
+        /// `tm_images_generation()` when `images` was read; nil until then, and for offline
+        /// images.
+        var imagesGeneration: UInt64?
         /// Return address => its frames, most recent first.
         var cache: [UInt: [ResolvedFrame]] = [:]
+        /// How many addresses were resolved from debug information rather than the cache.
+        var resolvedAddressCount = 0
         var warnings: [String] = []
     }
 
@@ -70,10 +73,17 @@ final class Symbolizer: Sendable {
     var images: [Image] {
         state.withLock { state in
             if followsCurrentProcess {
-                refreshImagesIfTheLoaderChanged(&state)
+                refreshImagesIfTheListChanged(&state)
             }
             return state.images.map(\.image)
         }
+    }
+
+    /// How many addresses have been resolved from debug information (by llvm-symbolizer or the
+    /// `Runtime` module) rather than found in the cache: each address once, unless two threads
+    /// resolve it at the same time.
+    var resolvedAddressCount: Int {
+        state.withLock { $0.resolvedAddressCount }
     }
 
     /// Why some frames are `<unknown>` or were slow to come: one line per image that could not
@@ -119,8 +129,8 @@ final class Symbolizer: Sendable {
     /// `totalNframe` counts the frames left after the drop, plus the raw addresses the capture
     /// did not keep (`totalDepth - returnAddresses.count`). Those uncaptured addresses are
     /// counted as one frame each, though inlining would turn some into several: an
-    /// approximation, since symbolising them would need the addresses. It is capped at 65535,
-    /// as CPython caps `total_nframe`.
+    /// approximation, since symbolising them would need the addresses. It is capped at
+    /// `TM_MAX_NFRAME` (65535), as CPython caps `total_nframe`.
     ///
     /// - Parameters:
     ///   - returnAddresses: The captured return addresses, most recent first.
@@ -165,7 +175,7 @@ final class Symbolizer: Sendable {
         let totalNframe = frames.count + (totalDepth - returnAddresses.count)
         return Traceback(
             frames: frames.prefix(limit).reversed().map(\.frame),
-            totalNframe: min(totalNframe, 65535)
+            totalNframe: min(totalNframe, Int(TM_MAX_NFRAME))
         )
     }
 
@@ -217,6 +227,7 @@ final class Symbolizer: Sendable {
         }
         let found = symbolicate(misses.map { ($0.key, $0.value) })
         state.withLock { state in
+            state.resolvedAddressCount += found.count
             for (index, returnAddress) in returnAddresses.enumerated() {
                 if let frames = found[returnAddress] {
                     results[index] = frames
@@ -290,7 +301,7 @@ final class Symbolizer: Sendable {
     private func checkedImage(containing address: UInt, in state: inout State) -> LoadedImage? {
         var index = state.images.firstIndex { $0.image.contains(address) }
         if index == nil, followsCurrentProcess {
-            refreshImagesIfTheLoaderChanged(&state)
+            refreshImagesIfTheListChanged(&state)
             index = state.images.firstIndex { $0.image.contains(address) }
         }
         guard let index else {
@@ -309,17 +320,18 @@ final class Symbolizer: Sendable {
         return state.images[index]
     }
 
-    /// Re-reads this process's images if the loader has loaded or unloaded any since the last
-    /// read. An image still loaded at the same place keeps its checked file.
-    private func refreshImagesIfTheLoaderChanged(_ state: inout State) {
-        let generation = LoaderGeneration.current
-        guard generation != state.loaderGeneration else {
+    /// Re-reads this process's images if the C core's list has changed since the last read.
+    /// An image still loaded at the same place keeps its checked file.
+    private func refreshImagesIfTheListChanged(_ state: inout State) {
+        // Read before the list: a change in between is then seen at the next call.
+        let generation = tm_images_generation()
+        guard generation != state.imagesGeneration else {
             return
         }
         let known = state.images
         state.images = Image.loadedInCurrentProcess().map { image in
             known.first { $0.image == image } ?? LoadedImage(image: image)
         }
-        state.loaderGeneration = generation
+        state.imagesGeneration = generation
     }
 }

@@ -45,7 +45,7 @@ struct Export: ParsableCommand {
         case .json:
             write = { try $0.dump(to: output, format: .json) }
         case .collapsed:
-            write = { try AtomicFile.write(CollapsedStacks($0).text, to: output) }
+            write = { try FileIO.writeAtomically(Array(CollapsedStacks($0).text.utf8), to: output) }
         case .pprof, .html:
             throw ValidationError("the \(format.rawValue) format is not yet supported; use json or collapsed")
         }

@@ -1,3 +1,4 @@
+import CTraceMalloc
 import Glibc
 
 extension Symbolizer {
@@ -8,9 +9,10 @@ extension Symbolizer {
 }
 
 /// GNU build ids, which tell whether the file at an image's path is still the file that was
-/// loaded. A small reader of ELF notes: neither the `Runtime` module nor llvm-symbolizer says
-/// what a file's build id is.
-extension Symbolizer.Image {
+/// loaded: neither the `Runtime` module nor llvm-symbolizer says what a file's build id is. A
+/// small reader of an ELF file's program headers; the notes themselves are parsed by the C
+/// core's `tm_gnu_build_id`, which parses the loaded images' notes too.
+extension Image {
     /// Checks that the file at `path` is the one the process loaded.
     ///
     /// - Throws: `Symbolizer.UnusableImage` if the file cannot be read, its build id is not the
@@ -32,35 +34,6 @@ extension Symbolizer.Image {
             return "missing"
         }
         return buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-    }
-
-    /// The GNU build id among the notes of one `PT_NOTE` segment, or nil if none is one.
-    ///
-    /// - Parameters:
-    ///   - notes: The bytes of the segment.
-    ///   - alignment: The segment's alignment; each name and descriptor is padded to it
-    ///     (4, or 8 for notes such as `.note.gnu.property`).
-    static func gnuBuildID(inNotes notes: UnsafeRawBufferPointer, alignment: Int) -> [UInt8]? {
-        let padding = alignment == 8 ? 8 : 4
-        func padded(_ count: Int) -> Int {
-            (count + padding - 1) / padding * padding
-        }
-        var offset = 0
-        while offset + MemoryLayout<Elf64_Nhdr>.size <= notes.count {
-            let header = notes.loadUnaligned(fromByteOffset: offset, as: Elf64_Nhdr.self)
-            let name = offset + MemoryLayout<Elf64_Nhdr>.size
-            let descriptor = name + padded(Int(header.n_namesz))
-            guard descriptor + Int(header.n_descsz) <= notes.count else {
-                return nil
-            }
-            if header.n_type == UInt32(NT_GNU_BUILD_ID),
-                notes[name..<name + Int(header.n_namesz)].elementsEqual("GNU\0".utf8)
-            {
-                return Array(notes[descriptor..<descriptor + Int(header.n_descsz)])
-            }
-            offset = descriptor + padded(Int(header.n_descsz))
-        }
-        return nil
     }
 
     /// The GNU build id of the ELF file at `path`, read from its note segments.
@@ -103,11 +76,12 @@ extension Symbolizer.Image {
                 continue
             }
             let notes = try read(Int(clamping: segment.p_filesz), at: segment.p_offset)
-            let buildID = notes.withUnsafeBytes {
-                gnuBuildID(inNotes: $0, alignment: Int(segment.p_align))
+            var buildID = [UInt8](repeating: 0, count: 32)
+            let size = notes.withUnsafeBytes { notes in
+                tm_gnu_build_id(notes.baseAddress, notes.count, Int(clamping: segment.p_align), &buildID)
             }
-            if let buildID {
-                return buildID
+            if size > 0 {
+                return Array(buildID.prefix(Int(size)))
             }
         }
         return nil
