@@ -18,6 +18,10 @@ import CTraceMalloc
 ///
 /// Python: `tracemalloc`
 public enum TraceMalloc {
+    /// The values `nframe` may take: Python's 1...65535 (the core's `TM_MAX_NFRAME`), for the
+    /// library and the tool alike.
+    package static let nframeRange = 1...Int(TM_MAX_NFRAME)
+
     /// Starts tracing memory allocations, keeping up to `nframe` frames per traceback.
     ///
     /// While tracing, this only checks `nframe`: the limit of the first call stays, as in
@@ -31,7 +35,7 @@ public enum TraceMalloc {
     ///
     /// Python: `tracemalloc.start(nframe=1)`
     public static func start(nframe: Int = 1) throws {
-        guard (1...Int(TM_MAX_NFRAME)).contains(nframe) else {
+        guard nframeRange.contains(nframe) else {
             throw TraceMallocError.invalidFrameLimit
         }
         guard tm_start(Int32(nframe)) == 0 else {

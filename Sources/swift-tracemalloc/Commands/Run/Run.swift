@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TraceMalloc
 
 /// `swift-tracemalloc run`: traces an unmodified program through the preloaded tracer.
 struct Run: ParsableCommand {
@@ -65,8 +66,8 @@ struct Run: ParsableCommand {
         guard !programAndArguments.isEmpty else {
             throw ValidationError("Missing the program to run (swift-tracemalloc run -- PROGRAM [ARGS...])")
         }
-        guard (1...65535).contains(nframe) else {
-            throw ValidationError("--nframe must be in range [1; 65535], not \(nframe)")
+        guard TraceMalloc.nframeRange.contains(nframe) else {
+            throw ValidationError("--nframe must be in range [1; \(TraceMalloc.nframeRange.upperBound)], not \(nframe)")
         }
         if let interval, !(interval >= 0.001 && interval.isFinite) {
             throw ValidationError("--interval must be at least 0.001 seconds")
