@@ -99,7 +99,7 @@ int tm_untrack(uint32_t domain, uintptr_t address) {
     }
     uint8_t busy = tm_thread.busy;
     tm_thread.busy = 1;
-    tm_trace_remove(domain, address, NULL, NULL);
+    tm_trace_remove(domain, address);
     tm_thread.busy = busy;
     return 0;
 }

@@ -105,7 +105,7 @@ TM_HOOK void free(void *block) {
        the same address and record its own trace there. */
     if (TM_UNLIKELY(block != NULL && tracing()) && !tm_thread.busy) {
         tm_thread.busy = 1;
-        tm_trace_remove(0, (uintptr_t)block, NULL, NULL);
+        tm_trace_remove(0, (uintptr_t)block);
         tm_thread.busy = 0;
     }
     libc_free(block);
@@ -140,14 +140,12 @@ static inline __attribute__((always_inline)) void *traced_resize(void *frame, vo
         return refuse();
     }
     tm_thread.busy = 1;
-    uint64_t old_size;
-    uint32_t old_traceback;
-    bool had_trace = block != NULL && tm_trace_remove(0, (uintptr_t)block, &old_size, &old_traceback);
+    uint64_t old = block != NULL ? tm_trace_remove(0, (uintptr_t)block) : 0;
     void *resized = libc_realloc(block, size);
     if (resized == NULL) {
         bool freed = block != NULL && size == 0; /* glibc's realloc(p, 0) frees p */
-        if (had_trace && !freed) {
-            tm_trace_add(0, (uintptr_t)block, old_size, old_traceback);
+        if (old != 0 && !freed) {
+            tm_trace_add(0, (uintptr_t)block, tm_packed_size(old), tm_packed_traceback(old));
         }
     } else if (!tm_thread.ignore) {
         uint32_t traceback = tm_traceback_here(frame, 0);

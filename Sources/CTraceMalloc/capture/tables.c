@@ -25,7 +25,7 @@
 
 struct tm_trace_slot {
     uintptr_t address;
-    uint64_t value; /* size << 24 | traceback; 0 marks an empty slot (ids start at 1) */
+    uint64_t value; /* tm_packed_trace(size, traceback); 0 marks an empty slot */
 };
 
 struct tm_shard {
@@ -154,14 +154,6 @@ static void clear_unlocked(struct tm_shard *shard) {
     shard->count = 0;
 }
 
-static uint64_t size_of(uint64_t value) {
-    return value >> 24;
-}
-
-static uint32_t traceback_of(uint64_t value) {
-    return (uint32_t)(value & TM_MAX_TRACEBACKS);
-}
-
 /* ---- tables ---------------------------------------------------------------------------- */
 
 static struct tm_table *other_domain_table(uint32_t domain, bool create);
@@ -236,11 +228,11 @@ enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t siz
             return TM_ADD_NO_MEMORY;
         }
     }
-    uint64_t value = size << 24 | traceback;
+    uint64_t value = tm_packed_trace(size, traceback);
     uint64_t old_size = 0;
     struct tm_trace_slot *slot = probe_unlocked(shard, address);
     if (slot->value != 0) {
-        old_size = size_of(slot->value);
+        old_size = tm_packed_size(slot->value);
     } else {
         slot->address = address;
         shard->count += 1;
@@ -255,7 +247,7 @@ enum tm_add_result tm_trace_add(uint32_t domain, uintptr_t address, uint64_t siz
     return TM_ADD_DONE;
 }
 
-bool tm_trace_remove(uint32_t domain, uintptr_t address, uint64_t *size, uint32_t *traceback) {
+uint64_t tm_trace_remove(uint32_t domain, uintptr_t address) {
     /* Memory is about to go down: the moment to copy a grown peak, with this block. */
     if (TM_UNLIKELY(atomic_load_explicit(&tm_state.peak, memory_order_relaxed)
                     >= atomic_load_explicit(&tm_peak_observer.threshold, memory_order_relaxed))) {
@@ -263,24 +255,19 @@ bool tm_trace_remove(uint32_t domain, uintptr_t address, uint64_t *size, uint32_
     }
     struct tm_table *table = domain_table(domain, false);
     if (table == NULL) {
-        return false;
+        return 0;
     }
     struct tm_shard *shard = shard_of(table, address);
     tm_lock(&shard->lock);
     struct tm_trace_slot *slot = find_unlocked(shard, address);
+    uint64_t removed = 0;
     if (slot) {
-        uint64_t removed = size_of(slot->value);
-        if (size) {
-            *size = removed;
-        }
-        if (traceback) {
-            *traceback = traceback_of(slot->value);
-        }
+        removed = slot->value;
         erase_unlocked(shard, slot);
-        atomic_fetch_sub_explicit(&tm_state.current, removed, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&tm_state.current, tm_packed_size(removed), memory_order_relaxed);
     }
     tm_unlock(&shard->lock);
-    return slot != NULL;
+    return removed;
 }
 
 uint32_t tm_trace_traceback(uint32_t domain, uintptr_t address) {
@@ -291,7 +278,7 @@ uint32_t tm_trace_traceback(uint32_t domain, uintptr_t address) {
     struct tm_shard *shard = shard_of(table, address);
     tm_lock(&shard->lock);
     struct tm_trace_slot *slot = find_unlocked(shard, address);
-    uint32_t traceback = slot ? traceback_of(slot->value) : 0;
+    uint32_t traceback = slot ? tm_packed_traceback(slot->value) : 0;
     tm_unlock(&shard->lock);
     return traceback;
 }
@@ -369,7 +356,7 @@ static bool copy_table(struct tm_table *table, struct tm_buffer *out) {
         for (uint32_t i = 0; shard->slots && i <= shard->mask; i++) {
             uint64_t value = shard->slots[i].value;
             if (value != 0) {
-                traces[count++] = (tm_trace){size_of(value), table->domain, traceback_of(value)};
+                traces[count++] = (tm_trace){tm_packed_size(value), table->domain, tm_packed_traceback(value)};
             }
         }
         out->size += count * sizeof(tm_trace);

@@ -502,11 +502,6 @@ uint32_t tm_traceback_here(void *frame, unsigned skip) {
         capture = (struct tm_capture){scratch->frames, scratch->capacity, 0, 0};
     }
     capture_here(&capture, frame, skip, nframe);
-    /* The depth is capped at TM_MAX_NFRAME, but never below what is stored (the public
-       header's rule): a stack deeper than the cap may store a few runtime frames beyond it. */
-    if (capture.total < capture.count) {
-        capture.total = capture.count;
-    }
     uint32_t id = tm_intern(&capture);
     if (scratch) {
         give_scratch(scratch);
