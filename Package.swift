@@ -9,9 +9,6 @@ let package = Package(
         // executable, far from the Swift runtime that calls malloc; in a shared object they sit
         // beside it (measured, not tracing: binary-trees 1.12x linked statically, ~1.00x so).
         .library(name: "TraceMallocDynamic", type: .dynamic, targets: ["TraceMalloc"]),
-        // The tracer `swift-tracemalloc run` preloads into unmodified programs: the same C core,
-        // as a shared library that needs no Swift runtime.
-        .library(name: "TraceMallocPreload", type: .dynamic, targets: ["CTraceMalloc"]),
         .executable(name: "swift-tracemalloc", targets: ["swift-tracemalloc"]),
     ],
     dependencies: [
@@ -28,13 +25,18 @@ let package = Package(
             name: "TraceMalloc",
             dependencies: ["CTraceMalloc"]
         ),
+        // The tool. Its build also makes libTraceMallocPreload.so, the tracer `run` preloads into
+        // unmodified programs: the same C core, linked by clang so that it needs no Swift
+        // runtime (see the plugin), placed in the tool's resources folder.
         .executableTarget(
             name: "swift-tracemalloc",
             dependencies: [
                 "TraceMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["TraceMallocPreload"]
         ),
+        .plugin(name: "TraceMallocPreload", capability: .buildTool()),
         // The README demo's sample program: built without TraceMalloc, traced by `run`.
         .executableTarget(name: "tracemalloc-demo"),
         .testTarget(

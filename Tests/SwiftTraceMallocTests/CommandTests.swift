@@ -170,6 +170,8 @@ func keptSizes(_ result: ToolProcess.Result) -> [Int] {
     var truncated = try Data(contentsOf: directory.url.appendingPathComponent("s.tm"))
     truncated.removeLast(5)
     try truncated.write(to: directory.url.appendingPathComponent("cut.tm"))
+    try FileManager.default.createDirectory(atPath: directory.path("adirectory"), withIntermediateDirectories: false)
+    try Data("the user's".utf8).write(to: directory.url.appendingPathComponent("adirectory/keep"))
 
     let cases: [(arguments: [String], mentions: String)] = [
         (["top", "missing.tm"], "missing.tm"),
@@ -188,6 +190,7 @@ func keptSizes(_ result: ToolProcess.Result) -> [Int] {
         (["export", "s.tm", "--format", "pprof", "--output", "x.pb"], "not yet supported"),
         (["export", "s.tm", "--format", "html", "--output", "x.html"], "not yet supported"),
         (["export", "s.tm", "--format", "collapsed", "--output", "/nonexistent/dir/x"], "/nonexistent/dir/x"),
+        (["export", "s.tm", "--format", "json", "--output", "adirectory"], "adirectory: is a directory"),
         (["run", "--bogus", "--", "true"], "--bogus"),
         (["run", "--nframe", "0", "--", "true"], "--nframe"),
         (["run", "--interval", "0", "--", "true"], "--interval"),
@@ -205,12 +208,13 @@ func keptSizes(_ result: ToolProcess.Result) -> [Int] {
         #expect(!result.stderr.contains("Fatal error"), "\(arguments)")
     }
     #expect(!FileManager.default.fileExists(atPath: directory.path("x.pb")))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("adirectory")) == ["keep"])
 
     let noTracer = try ToolProcess.run(
         ["run", "--", "true"], in: directory.url, environment: ["SWIFTTRACEMALLOC_PRELOAD": "/nonexistent/libtracer.so"])
     #expect(noTracer.status == 2)
     #expect(noTracer.errorLines == [
-        "swift-tracemalloc: the tracer library /nonexistent/libtracer.so is missing: build it with 'swift build' (product TraceMallocPreload) or set SWIFTTRACEMALLOC_PRELOAD to its path",
+        "swift-tracemalloc: the tracer library /nonexistent/libtracer.so is missing: build it with 'swift build' (it is built with the tool) or set SWIFTTRACEMALLOC_PRELOAD to its path",
     ])
 }
 

@@ -24,7 +24,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     return try String(contentsOfFile: directory.path("stacks.folded"), encoding: .utf8)
 }
 
-@Test(needsTheRawWriter) func runOfAProgramBuiltWithoutFramePointersRecordsItsWholeStack() throws {
+@Test func runOfAProgramBuiltWithoutFramePointersRecordsItsWholeStack() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdlib.h>
@@ -40,7 +40,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(stacks.contains("main;outer 16\n"), "\(stacks)")
 }
 
-@Test(needsTheRawWriter) func runFollowsFramePointersOnWhereTheUnwinderStopsAtAFunctionWithoutUnwindTables() throws {
+@Test func runFollowsFramePointersOnWhereTheUnwinderStopsAtAFunctionWithoutUnwindTables() throws {
     // strdup (libc keeps no frame pointers) sends the capture to the CFI unwinder, which stops
     // at a function without unwind tables (written in assembly, with no CFI directives) in an
     // image that keeps frame pointers: the chain goes on from there to main.
@@ -72,7 +72,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(stacks.contains("main;second;copy_without_unwind_tables 29\n"), "\(stacks)")
 }
 
-@Test(needsTheRawWriter) func runOfAProgramWithNoUnwindTablesKeepsEachStrdupCaller() throws {
+@Test func runOfAProgramWithNoUnwindTablesKeepsEachStrdupCaller() throws {
     // With no unwind tables anywhere in the program, the unwinder stops at strdup's caller: that
     // frame is kept, and strdup's is not taken for the stack's base, which would cut the next.
     let directory = try TemporaryDirectory()
@@ -93,7 +93,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(stacks.contains("second 29\n"), "\(stacks)")
 }
 
-@Test(needsTheRawWriter) func runOfAProgramWhoseMainThreadLeavesFirstEndsWithItsLastThread() throws {
+@Test func runOfAProgramWhoseMainThreadLeavesFirstEndsWithItsLastThread() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <pthread.h>
@@ -122,7 +122,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(statisticLine(try firstLine(of: "pexit.tm", in: directory), endsWith: "pexit.c:\(line(of: "// thread", in: source)): size=34.2 KiB, count=50, average=700 B"))
 }
 
-@Test(needsTheRawWriter) func peakSnapshotHoldsAtLeast99PercentOfThePeakWhileMemoryGoesUpAndDown() throws {
+@Test func peakSnapshotHoldsAtLeast99PercentOfThePeakWhileMemoryGoesUpAndDown() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdlib.h>
@@ -147,7 +147,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(try firstLine(of: "updown.tm", in: directory).contains("updown.c") == false)
 }
 
-@Test(needsTheRawWriter) func forkedChildWritesIntervalSnapshotsUnderItsPid() throws {
+@Test func forkedChildWritesIntervalSnapshotsUnderItsPid() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdio.h>
@@ -183,7 +183,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(statisticLine(try firstLine(of: "child.tm.\(pid).\(intervals.max() ?? 0)", in: directory), endsWith: expected))
 }
 
-@Test(needsTheRawWriter) func programThatExecsAnotherInItsPlaceKeepsTheRootNamesAndNumbering() throws {
+@Test func programThatExecsAnotherInItsPlaceKeepsTheRootNamesAndNumbering() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdlib.h>
@@ -218,7 +218,7 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(statisticLine(try firstLine(of: "reexec.tm", in: directory), endsWith: after))
 }
 
-@Test(needsTheRawWriter) func programThatLinksTraceMallocIsTracedByItsOwnCopyOfTheCore() throws {
+@Test func programThatLinksTraceMallocIsTracedByItsOwnCopyOfTheCore() throws {
     // swift-tracemalloc itself links the core, whose hooks then come before the preloaded
     // library's: only the executable's copy sees allocations, and only it may write the file.
     let directory = try TemporaryDirectory()
@@ -226,4 +226,32 @@ private func collapsedStacks(of program: String, nframe: Int, in directory: Temp
     #expect(run.status == 0, "\(run.stderr)")
     let top = try firstLine(of: "tool.tm", in: directory)
     #expect(top.contains(".swift:"), "\(top)")
+}
+
+@Test func thePreloadedTracerNeedsOnlyLibcAndBringsNoSwiftRuntimeIntoACProgram() throws {
+    let directory = try TemporaryDirectory()
+    let readelf = try Command.run("/usr/bin/readelf", ["-d", ToolProcess.preloadLibrary], in: directory.url)
+    let needed = readelf.stdout.split(separator: "\n").filter { $0.contains("(NEEDED)") }
+        .compactMap { $0.split(separator: "[").last?.dropLast() }.map(String.init).sorted()
+    #expect(readelf.status == 0 && needed == ["libc.so.6", "libgcc_s.so.1"], "\(readelf.stdout)")
+
+    // The traced program's own view: which libraries are mapped in it.
+    let source = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        int main(void) {
+            char line[4096];
+            FILE *maps = fopen("/proc/self/maps", "r");
+            while (maps && fgets(line, sizeof line, maps))
+                if (strstr(line, "libswift") || strstr(line, "libstdc++") || strstr(line, "libFoundation"))
+                    fputs(line, stdout);
+            return maps == NULL;
+        }
+        """
+    let program = try Command.compileC(source, named: "maps", in: directory.url)
+    let run = try ToolProcess.run(["run", "-o", "maps.tm", "--", program], in: directory.url)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.isEmpty, "mapped into the traced program: \(run.stdout)")
+    #expect(FileManager.default.fileExists(atPath: directory.path("maps.tm")), "the program was traced")
 }

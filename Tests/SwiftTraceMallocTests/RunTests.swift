@@ -5,17 +5,12 @@ import TraceMalloc
 // `run` end to end: real programs under the real preloaded tracer, except where a shell script
 // stands in for the tracer to check the contract between the two.
 
-/// The trait of the tests that need the preloaded tracer to write snapshots.
-let needsTheRawWriter = Testing.ConditionTrait.enabled(
-    if: ToolProcess.preloadWritesRawSnapshots,
-    "libTraceMallocPreload.so does not write raw snapshots yet")
-
 /// The test's statistic lines name files by their DWARF path; this is the tail a test can know.
 func statisticLine(_ line: String, endsWith expected: String) -> Bool {
     line.hasSuffix(expected) && (line.dropLast(expected.count).isEmpty || line.dropLast(expected.count).hasSuffix("/"))
 }
 
-@Test(needsTheRawWriter) func runTracesACProgramAndTopNamesItsLines() throws {
+@Test func runTracesACProgramAndTopNamesItsLines() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdlib.h>
@@ -64,7 +59,23 @@ func statisticLine(_ line: String, endsWith expected: String) -> Bool {
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["text"])
 }
 
-@Test(needsTheRawWriter) func runTracesForkedAndExecedChildrenIntoTheirOwnFiles() throws {
+@Test func runRefusesADirectoryAtAnyOutputPathBeforeTheProgramRunsAndRemovesNothing() throws {
+    for taken in ["out.tm", "out.tm.3", "out.tm.peak", "out.tm.4242", "out.tm.4242.2", "out.tm.raw"] {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path(taken), withIntermediateDirectories: false)
+        try Data("the user's".utf8).write(to: directory.url.appendingPathComponent(taken + "/keep"))
+        try Data("an old snapshot".utf8).write(to: directory.url.appendingPathComponent("out.tm.1"))
+
+        let run = try ToolProcess.run(["run", "-o", "out.tm", "--", "sh", "-c", "touch ran"], in: directory.url)
+        #expect(run.status == 2, "\(taken): \(run.stderr)")
+        #expect(run.errorLines == ["swift-tracemalloc: \(taken) is a directory, where run writes a snapshot; nothing was run or removed (choose another --output)"])
+        #expect(!FileManager.default.fileExists(atPath: directory.path("ran")), "\(taken): the program ran")
+        #expect(try String(contentsOfFile: directory.path(taken + "/keep"), encoding: .utf8) == "the user's")
+        #expect(FileManager.default.fileExists(atPath: directory.path("out.tm.1")), "\(taken): an old file was removed")
+    }
+}
+
+@Test func runTracesForkedAndExecedChildrenIntoTheirOwnFiles() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdlib.h>
@@ -112,7 +123,7 @@ func statisticLine(_ line: String, endsWith expected: String) -> Bool {
     #expect(childLines.contains { statisticLine($0, endsWith: "forks.c:\(line(of: "// fork child", in: source)): size=39.1 KiB, count=100, average=400 B") }, "\(childLines)")
 }
 
-@Test(needsTheRawWriter) func runOfAProgramKilledBySignalKeepsItsIntervalSnapshots() throws {
+@Test func runOfAProgramKilledBySignalKeepsItsIntervalSnapshots() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdlib.h>
@@ -148,7 +159,7 @@ func statisticLine(_ line: String, endsWith expected: String) -> Bool {
     }
 }
 
-@Test(needsTheRawWriter) func runWritesPeakAndIntervalSnapshots() throws {
+@Test func runWritesPeakAndIntervalSnapshots() throws {
     let directory = try TemporaryDirectory()
     let source = """
         #include <stdlib.h>
@@ -175,7 +186,7 @@ func statisticLine(_ line: String, endsWith expected: String) -> Bool {
     #expect(!atExit.stdout.contains("burst.c:\(line(of: "// burst", in: source))"), "\(atExit.stdout)")
 }
 
-@Test(needsTheRawWriter) func runOfTheSwiftDemoNamesItsMainSwiftLinesAndFunctions() throws {
+@Test func runOfTheSwiftDemoNamesItsMainSwiftLinesAndFunctions() throws {
     let directory = try TemporaryDirectory()
     let demoSource = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -30,7 +30,8 @@ struct Tools: Sendable {
     var tracerCosts: Tool
     /// `swift-tracemalloc`: the tool whose `run` preloads the tracer.
     var swiftTraceMalloc: Tool
-    /// `libTraceMallocPreload.so`: the tracer `run` preloads, which traces nothing unless asked.
+    /// `libTraceMallocPreload.so`: the tracer `run` preloads, which traces nothing unless asked;
+    /// built with the tool, in its resources folder.
     var preload: Tool
     /// heaptrack, from Debian.
     var heaptrack: Tool
@@ -56,7 +57,8 @@ struct Tools: Sendable {
             linkedStatic: product("workloads-linked-static"),
             tracerCosts: product("tracer-costs"),
             swiftTraceMalloc: product("swift-tracemalloc"),
-            preload: product("TraceMallocPreload", file: "libTraceMallocPreload.so"),
+            preload: product(
+                "swift-tracemalloc", file: "swift-tracemalloc_swift-tracemalloc.resources/libTraceMallocPreload.so"),
             heaptrack: onPath("heaptrack", install: "apt-get install -y heaptrack"),
             valgrind: onPath("valgrind", install: "apt-get install -y valgrind"))
     }

@@ -50,13 +50,18 @@ package enum FileIO {
     /// - Parameters:
     ///   - bytes: The new content.
     ///   - path: The file to create or replace.
-    /// - Throws: `TraceMallocError.invalidFile` naming `path` and the system's reason.
+    /// - Throws: `TraceMallocError.invalidFile` naming `path` and the system's reason, or what
+    ///   stands there when it is not a regular file (a directory is never replaced).
     package static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else {
             throw TraceMallocError.invalidFile(path: path, reason: "cannot write: the path has no file name")
+        }
+        if let kind = nonRegularFile(at: path) {
+            throw TraceMallocError.invalidFile(
+                path: path, reason: "is \(kind); only a regular file is replaced, so nothing was written")
         }
 
         var temporary = ""
@@ -93,6 +98,23 @@ package enum FileIO {
         if directoryFD >= 0 {
             fsync(directoryFD)
             close(directoryFD)
+        }
+    }
+
+    /// What stands at `path` when it is not a regular file ("a directory", "a symbolic link"…);
+    /// nil when a regular file or nothing does. Only a regular file is ever replaced: anything
+    /// else at an output path is the user's.
+    package static func nonRegularFile(at path: String) -> String? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR, S_IFBLK: return "a device"
+        default: return "not a regular file"
         }
     }
 

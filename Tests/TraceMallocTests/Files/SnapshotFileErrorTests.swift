@@ -112,13 +112,19 @@ private func oneTraceback(_ traces: (inout ByteWriter) -> Void) -> [UInt8] {
     }
 }
 
-@Test func dumpOverADirectoryFailsAndLeavesNoTemporaryFile() throws {
+@Test func dumpOverADirectoryOrALinkIsRefusedAndLeavesEverythingAsItWas() throws {
     try withTemporaryDirectory { directory throws in
         try FileManager.default.createDirectory(atPath: directory + "/taken", withIntermediateDirectories: false)
         #expect(throws: TraceMallocError.invalidFile(
-            path: directory + "/taken", reason: "cannot rename into place: Is a directory")) {
+            path: directory + "/taken", reason: "is a directory; only a regular file is replaced, so nothing was written")) {
             try richSnapshot().dump(to: directory + "/taken")
         }
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: "taken")
+        #expect(throws: TraceMallocError.invalidFile(
+            path: directory + "/link", reason: "is a symbolic link; only a regular file is replaced, so nothing was written")) {
+            try richSnapshot().dump(to: directory + "/link")
+        }
+        try FileManager.default.removeItem(atPath: directory + "/link")
         #expect(throws: TraceMallocError.invalidFile(
             path: directory + "/", reason: "cannot write: the path has no file name")) {
             try richSnapshot().dump(to: directory + "/")

@@ -12,7 +12,8 @@ struct Run: ParsableCommand {
             debug information (-g) for file names and lines. Its exit status becomes this \
             command's; a program killed by signal N gives 128+N.
 
-            Snapshots written (existing ones of the same name are replaced):
+            Snapshots written (existing files of the same name are replaced; a directory or \
+            anything else that is not a file there is refused before the program runs):
               FILE         what was still allocated at exit (the leaks)
               FILE.1, ...  one every --interval seconds
               FILE.peak    what was allocated at the high-water mark
@@ -25,8 +26,10 @@ struct Run: ParsableCommand {
               swift-tracemalloc run -o app.tm --interval 1 -- .build/release/app in.txt
               swift-tracemalloc top app.tm.3
 
-            The tracer, libTraceMallocPreload.so, is looked for beside this \
-            executable; SWIFTTRACEMALLOC_PRELOAD may name another.
+            The tracer, libTraceMallocPreload.so, is built with this tool and \
+            looked for in its resources folder (then beside it); \
+            SWIFTTRACEMALLOC_PRELOAD may name another. It needs only libc: \
+            the traced program gets no Swift runtime from it.
             """
     )
 
@@ -89,8 +92,15 @@ struct Run: ParsableCommand {
         guard access(files.directory, W_OK | X_OK) == 0 else {
             throw ValidationError("cannot write snapshots in \(files.directory): \(String(cString: strerror(errno)))")
         }
-        for member in files.existingMembers() {
-            try? FileManager.default.removeItem(atPath: files.path(of: member))
+        // The old family goes before the program runs, but only if all of it is files: a
+        // directory (or anything else) at one of its paths is the user's, and is refused
+        // before anything is removed.
+        let oldMembers = files.existingMembers().map(files.path(of:))
+        if let (path, kind) = oldMembers.lazy.compactMap({ path in FileIO.nonRegularFile(at: path).map { (path, $0) } }).first {
+            throw ValidationError("\(path) is \(kind), where run writes a snapshot; nothing was run or removed (choose another --output)")
+        }
+        for path in oldMembers {
+            unlink(path)
         }
 
         let child: ChildProcess
@@ -138,21 +148,26 @@ struct Run: ParsableCommand {
         return environment
     }
 
-    /// The tracer library: `SWIFTTRACEMALLOC_PRELOAD`, or the one SwiftPM builds next to this tool.
+    /// The tracer library: `SWIFTTRACEMALLOC_PRELOAD`, or the one `swift build` makes with this
+    /// tool (in its resources folder, where the build-tool plugin's outputs go), or one installed
+    /// beside it.
     private static func preloadLibrary(environment: [String: String]) throws -> String {
-        let library: String
+        let candidates: [String]
         if let override = environment["SWIFTTRACEMALLOC_PRELOAD"], !override.isEmpty {
-            library = URL(fileURLWithPath: override).standardizedFileURL.path
+            candidates = [URL(fileURLWithPath: override).standardizedFileURL.path]
         } else {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
-            library = URL(fileURLWithPath: executable).deletingLastPathComponent()
-                .appendingPathComponent("libTraceMallocPreload.so").path
+            let directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+            candidates = [
+                directory.appendingPathComponent("swift-tracemalloc_swift-tracemalloc.resources/libTraceMallocPreload.so").path,
+                directory.appendingPathComponent("libTraceMallocPreload.so").path,
+            ]
         }
-        guard FileManager.default.isReadableFile(atPath: library) else {
+        guard let library = candidates.first(where: FileManager.default.isReadableFile(atPath:)) else {
             throw ValidationError("""
-                the tracer library \(library) is missing: build it with 'swift build' \
-                (product TraceMallocPreload) or set SWIFTTRACEMALLOC_PRELOAD to its path
+                the tracer library \(candidates[0]) is missing: build it with 'swift build' \
+                (it is built with the tool) or set SWIFTTRACEMALLOC_PRELOAD to its path
                 """)
         }
         return library
