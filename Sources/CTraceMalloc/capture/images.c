@@ -402,12 +402,23 @@ static uint32_t image_flags(const struct tm_build *build, const struct dl_phdr_i
 static int build_image(struct dl_phdr_info *info, size_t size, void *context) {
     struct tm_build *build = context;
     (void)size;
-    char executable[4096];
+    char absolute[4096];
     const char *path = info->dlpi_name;
     if (path == NULL || path[0] == '\0') {
-        ssize_t length = readlink("/proc/self/exe", executable, sizeof executable - 1);
-        executable[length > 0 ? length : 0] = '\0';
-        path = executable;
+        ssize_t length = readlink("/proc/self/exe", absolute, sizeof absolute - 1);
+        absolute[length > 0 ? length : 0] = '\0';
+        path = absolute;
+    } else if (path[0] != '/' && strchr(path, '/') != NULL) {
+        /* dlopen("./libplugin.so") names the library as it was given. It is made absolute with
+           the current directory (getcwd fills our buffer, no malloc), so that it can be
+           symbolised after the process has ended; names without a '/' (the vDSO) have no file. */
+        size_t length = strlen(path);
+        if (length + 2 < sizeof absolute && getcwd(absolute, sizeof absolute - length - 1) != NULL) {
+            char *end = absolute + strlen(absolute);
+            *end++ = '/';
+            memcpy(end, path, length + 1);
+            path = absolute;
+        }
     }
     size_t segments = 0;
     uintptr_t start = UINTPTR_MAX, end = 0;
