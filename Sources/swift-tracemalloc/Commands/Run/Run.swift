@@ -27,8 +27,7 @@ struct Run: ParsableCommand {
               swift-tracemalloc top app.tm.3
 
             The tracer, libTraceMallocPreload.so, is built with this tool and \
-            looked for in its resources folder (then beside it); \
-            SWIFTTRACEMALLOC_PRELOAD may name another. It needs only libc: \
+            looked for in its resources folder; SWIFTTRACEMALLOC_PRELOAD may name another. It needs only libc: \
             the traced program gets no Swift runtime from it.
             """
     )
@@ -149,24 +148,22 @@ struct Run: ParsableCommand {
     }
 
     /// The tracer library: `SWIFTTRACEMALLOC_PRELOAD`, or the one `swift build` makes with this
-    /// tool (in its resources folder, where the build-tool plugin's outputs go), or one installed
-    /// beside it.
+    /// tool, in its resources folder (where the build-tool plugin's outputs go). Not beside the
+    /// tool: SwiftPM's library product of that name, which loaded the Swift runtime, may still
+    /// lie there in an older build folder.
     private static func preloadLibrary(environment: [String: String]) throws -> String {
-        let candidates: [String]
+        let library: String
         if let override = environment["SWIFTTRACEMALLOC_PRELOAD"], !override.isEmpty {
-            candidates = [URL(fileURLWithPath: override).standardizedFileURL.path]
+            library = URL(fileURLWithPath: override).standardizedFileURL.path
         } else {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
-            let directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
-            candidates = [
-                directory.appendingPathComponent("swift-tracemalloc_swift-tracemalloc.resources/libTraceMallocPreload.so").path,
-                directory.appendingPathComponent("libTraceMallocPreload.so").path,
-            ]
+            library = URL(fileURLWithPath: executable).deletingLastPathComponent()
+                .appendingPathComponent("swift-tracemalloc_swift-tracemalloc.resources/libTraceMallocPreload.so").path
         }
-        guard let library = candidates.first(where: FileManager.default.isReadableFile(atPath:)) else {
+        guard FileManager.default.isReadableFile(atPath: library) else {
             throw ValidationError("""
-                the tracer library \(candidates[0]) is missing: build it with 'swift build' \
+                the tracer library \(library) is missing: build it with 'swift build' \
                 (it is built with the tool) or set SWIFTTRACEMALLOC_PRELOAD to its path
                 """)
         }
