@@ -16,10 +16,15 @@ struct Bench: ParsableCommand {
             Progress goes to stderr. A mode whose program did not build or does not work is \
             printed as n/a with the reason.
 
+            Then the programs without frame pointers (issue 11): binary-trees in C and Swift, \
+            each also built with frame pointers, and Debian's jq and perl, untraced, under \
+            `run --nframe 1`, `run --nframe 25` and heaptrack.
+
             Build everything and run it, from the repository root:
 
               Benchmarks/run
-              Benchmarks/run --repetitions 3 --workload json --skip-heaptrack
+              Benchmarks/run --repetitions 3 --workload json --skip-heaptrack --skip-programs
+              Benchmarks/run --repetitions 1 --programs-only
             """)
 
     @Option(help: "How many times each mode runs each workload (at least 5 for published numbers).")
@@ -37,8 +42,17 @@ struct Bench: ParsableCommand {
     @Flag(help: "Leave out the tracer's memory, snapshot, load and symbolising costs.")
     var skipCosts = false
 
+    @Flag(help: "Leave out the programs without frame pointers (C and Swift binary-trees, jq, perl).")
+    var skipPrograms = false
+
+    @Flag(help: "Run only the programs without frame pointers: no workloads, costs or callgrind.")
+    var programsOnly = false
+
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("Please give --repetitions of at least 1.") }
+        guard !(skipPrograms && programsOnly) else {
+            throw ValidationError("Please give either --skip-programs or --programs-only, not both.")
+        }
         for name in workloads where Workload.named(name) == nil {
             throw ValidationError(
                 "Unknown workload '\(name)'; the workloads are \(Workload.all.map(\.name).joined(separator: ", ")).")
@@ -50,20 +64,30 @@ struct Bench: ParsableCommand {
         let scratch = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let chosen = workloads.isEmpty ? Workload.all : Workload.all.filter { workloads.contains($0.name) }
-        let modes = Mode.allCases.filter { !(skipHeaptrack && $0 == .heaptrack) }
+        let withoutHeaptrack = { (modes: [Mode]) in modes.filter { !(skipHeaptrack && $0 == .heaptrack) } }
 
         let loadBefore = loadAverage()
         let started = ContinuousClock.now
-        let overhead = try Overhead.measure(
-            workloads: chosen, modes: modes, repetitions: repetitions, tools: tools, scratch: scratch)
-        let costs = skipCosts ? nil : TracerCosts.measure(repetitions: repetitions, tools: tools, scratch: scratch)
-        let counts = skipCallgrind ? nil : InstructionCounts.measure(tools: tools, scratch: scratch)
+        let overhead = programsOnly
+            ? nil
+            : try Overhead.measure(
+                rows: chosen.map(Row.init), modes: withoutHeaptrack(Mode.workloadModes),
+                probe: .workload(["binary-trees", "6"]), repetitions: repetitions, tools: tools, scratch: scratch)
+        let programs = skipPrograms
+            ? nil
+            : try Overhead.measure(
+                rows: Programs.rows(tools: tools, scratch: scratch), modes: withoutHeaptrack(Mode.programModes),
+                probe: Programs.probe, repetitions: repetitions, tools: tools, scratch: scratch)
+        let costs = skipCosts || programsOnly
+            ? nil : TracerCosts.measure(repetitions: repetitions, tools: tools, scratch: scratch)
+        let counts = skipCallgrind || programsOnly ? nil : InstructionCounts.measure(tools: tools, scratch: scratch)
         let elapsed = started.duration(to: .now).components.seconds
 
         print("Machine: \(machine()); load average \(loadBefore) before, \(loadAverage()) after;"
               + " \(elapsed) s in all.\n")
-        print(Report(overhead: overhead, costs: costs, counts: counts, repetitions: repetitions).markdown,
-              terminator: "")
+        let report = Report(
+            overhead: overhead, programs: programs, costs: costs, counts: counts, repetitions: repetitions)
+        print(report.markdown, terminator: "")
     }
 
     private func makeScratchDirectory() throws -> String {

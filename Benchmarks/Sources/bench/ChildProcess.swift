@@ -14,6 +14,11 @@ struct Command: Sendable {
         let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }
         return assignments.joined() + ([executable] + arguments).joined(separator: " ")
     }
+
+    /// This command run by `tool` (a tracer) after `options`, in this command's environment.
+    func wrapped(by tool: Tool, _ options: [String]) -> Result<Command, Unavailable> {
+        tool.command(options + [executable] + arguments, environment: environment)
+    }
 }
 
 /// What one run of a child process measured.

@@ -51,7 +51,7 @@ struct InstructionCounts: Sendable {
     private static func count(
         _ mode: Mode, pairs: Int, valgrind: String, tools: Tools, scratch: String
     ) throws -> Double {
-        let workload = try mode.command(["malloc64", String(pairs)], tools: tools, scratch: scratch).get()
+        let workload = try mode.command(.workload(["malloc64", String(pairs)]), tools: tools, scratch: scratch).get()
         let program = try withoutDebugInfo(workload.executable, scratch: scratch, suffix: ".stripped")
         let command = Command(
             executable: valgrind,

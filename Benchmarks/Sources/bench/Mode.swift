@@ -1,6 +1,6 @@
 import Foundation
 
-/// One way of running a workload: a column of the table.
+/// One way of running a workload or a program: a column of a table.
 enum Mode: String, CaseIterable, Sendable {
     /// `workloads`, no tracer anywhere: the baseline of every ratio.
     case untraced
@@ -16,6 +16,8 @@ enum Mode: String, CaseIterable, Sendable {
     case nframe1
     /// `workloads-linked` with SWIFTTRACEMALLOC=25.
     case nframe25
+    /// `swift-tracemalloc run --nframe 1 -- PROGRAM …`.
+    case run1
     /// `swift-tracemalloc run --nframe 25 -- workloads …`: the preloaded tracer, its dump at exit
     /// and the tool's conversion of it.
     case run25
@@ -31,55 +33,57 @@ enum Mode: String, CaseIterable, Sendable {
         case .preloaded: "preloaded, off"
         case .nframe1: "nframe 1"
         case .nframe25: "nframe 25"
+        case .run1: "run --nframe 1"
         case .run25: "run --nframe 25"
         case .heaptrack: "heaptrack"
         }
     }
 
-    /// The command that runs `arguments` (a workload and maybe its size) in this mode, or why
-    /// this mode cannot run.
+    /// The modes of the workloads' tables, in their order.
+    static let workloadModes: [Mode] = [
+        .untraced, .linked, .linkedStatic, .preloaded, .nframe1, .nframe25, .run25, .heaptrack,
+    ]
+
+    /// The modes of the programs' table (issue 11): those that trace a program as it was built.
+    static let programModes: [Mode] = [.untraced, .run1, .run25, .heaptrack]
+
+    /// The command that runs `target` in this mode, or why this mode cannot run it.
+    ///
+    /// Untraced, `run` and heaptrack run any target; the other modes run a workload in the
+    /// linked binaries or with the tracer preloaded.
     ///
     /// - Parameter scratch: a directory for the files the tracers write.
-    func command(_ arguments: [String], tools: Tools, scratch: String) -> Result<Command, Unavailable> {
-        func using(_ tool: Tool, _ make: (String) -> Command) -> Result<Command, Unavailable> {
-            guard let path = tool.path else { return .failure(Unavailable(tool.missingReason!)) }
-            return .success(make(path))
+    func command(_ target: Target, tools: Tools, scratch: String) -> Result<Command, Unavailable> {
+        let untraced: Result<Command, Unavailable>
+        switch target {
+        case .workload(let arguments): untraced = tools.workloads.command(arguments)
+        case .program(let command): untraced = command
         }
         switch self {
         case .untraced:
-            return using(tools.workloads) { Command(executable: $0, arguments: arguments) }
-        case .linked:
-            return using(tools.linked) { Command(executable: $0, arguments: arguments) }
-        case .linkedStatic:
-            return using(tools.linkedStatic) { Command(executable: $0, arguments: arguments) }
-        case .preloaded:
-            guard let library = tools.preload.path else {
-                return .failure(Unavailable(tools.preload.missingReason!))
-            }
-            return using(tools.workloads) {
-                Command(executable: $0, arguments: arguments, environment: ["LD_PRELOAD": library])
-            }
-        case .nframe1, .nframe25:
-            let nframe = self == .nframe1 ? "1" : "25"
-            return using(tools.linked) {
-                Command(executable: $0, arguments: arguments, environment: ["SWIFTTRACEMALLOC": nframe])
-            }
-        case .run25:
-            guard let workloads = tools.workloads.path else {
-                return .failure(Unavailable(tools.workloads.missingReason!))
-            }
-            return using(tools.swiftTraceMalloc) {
-                Command(
-                    executable: $0,
-                    arguments: ["run", "--nframe", "25", "--output", scratch + "/run.tm", "--", workloads]
-                        + arguments)
-            }
+            return untraced
+        case .run1, .run25:
+            let options = ["run", "--nframe", self == .run1 ? "1" : "25", "--output", scratch + "/run.tm", "--"]
+            return untraced.flatMap { $0.wrapped(by: tools.swiftTraceMalloc, options) }
         case .heaptrack:
-            guard let workloads = tools.workloads.path else {
-                return .failure(Unavailable(tools.workloads.missingReason!))
+            return untraced.flatMap { $0.wrapped(by: tools.heaptrack, ["-o", scratch + "/heaptrack"]) }
+        case .linked, .linkedStatic, .preloaded, .nframe1, .nframe25:
+            guard case .workload(let arguments) = target else {
+                return .failure(Unavailable("\(title) runs only the workloads"))
             }
-            return using(tools.heaptrack) {
-                Command(executable: $0, arguments: ["-o", scratch + "/heaptrack", workloads] + arguments)
+            switch self {
+            case .linked:
+                return tools.linked.command(arguments)
+            case .linkedStatic:
+                return tools.linkedStatic.command(arguments)
+            case .preloaded:
+                guard let library = tools.preload.path else {
+                    return .failure(Unavailable(tools.preload.missingReason!))
+                }
+                return tools.workloads.command(arguments, environment: ["LD_PRELOAD": library])
+            default:
+                let nframe = self == .nframe1 ? "1" : "25"
+                return tools.linked.command(arguments, environment: ["SWIFTTRACEMALLOC": nframe])
             }
         }
     }
@@ -114,7 +118,7 @@ enum Mode: String, CaseIterable, Sendable {
                 return Unavailable("SWIFTTRACEMALLOC=\(limit) traced no allocation")
             }
             return nil
-        case .run25:
+        case .run1, .run25:
             return outputs.contains("run.tm") ? nil : Unavailable("run wrote no run.tm (\(run.lastErrorLine))")
         case .heaptrack:
             return outputs.isEmpty ? Unavailable("heaptrack wrote no file") : nil

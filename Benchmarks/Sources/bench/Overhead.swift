@@ -1,32 +1,37 @@
 import Foundation
-import Workloads
 
-/// Wall time and peak RSS of every workload in every mode, from runs interleaved as
-/// A B C … A B C …, so that a slow minute of a shared machine hits every mode alike.
+/// Wall time and peak RSS of every row (a workload or a program) in every mode, from runs
+/// interleaved as A B C … A B C …, so that a slow minute of a shared machine hits every mode
+/// alike.
 struct Overhead: Sendable {
-    /// The workloads measured, in the table's order.
-    var workloads: [Workload]
+    /// The rows measured, in the table's order.
+    var rows: [Row]
     /// The modes measured, `.untraced` first.
     var modes: [Mode]
-    /// runs[mode][workload][repetition], only for runs that passed `Mode.verify`.
+    /// runs[mode][row][repetition], only for runs that passed `Mode.verify`.
     var runs: [Mode: [String: [Int: ChildRun]]] = [:]
-    /// Why a mode, or a mode on one workload, has no numbers.
+    /// Why a mode, or a mode on one row, has no numbers.
     var unavailable: [Mode: [String: Unavailable]] = [:]
 
-    /// Runs each mode on each workload `repetitions` times.
+    /// The names of the rows that make up the geometric means.
+    var geomeanRows: [String] {
+        rows.filter(\.inGeomean).map(\.name)
+    }
+
+    /// Runs each mode on each row `repetitions` times.
     ///
-    /// Each mode first runs once on a tiny workload; a mode that fails there is n/a everywhere
-    /// and costs nothing more. A mode that fails on a workload is not run on it again.
+    /// Each mode first runs once on `probe`, something tiny; a mode that fails there is n/a
+    /// everywhere and costs nothing more. A mode that fails on a row is not run on it again.
     ///
-    /// - Throws: `BenchError.noBaseline` when the untraced binary cannot run.
+    /// - Throws: `BenchError.noBaseline` when the untraced probe cannot run.
     static func measure(
-        workloads: [Workload], modes: [Mode], repetitions: Int, tools: Tools, scratch: String
+        rows: [Row], modes: [Mode], probe: Target, repetitions: Int, tools: Tools, scratch: String
     ) throws -> Overhead {
-        var overhead = Overhead(workloads: workloads, modes: modes)
+        var overhead = Overhead(rows: rows, modes: modes)
         var available = modes
         for mode in modes {
-            if let reason = overhead.runOnce(mode, ["binary-trees", "6"], tools: tools, scratch: scratch) {
-                for workload in workloads { overhead.unavailable[mode, default: [:]][workload.name] = reason }
+            if let reason = overhead.runOnce(mode, probe, tools: tools, scratch: scratch) {
+                for row in rows { overhead.unavailable[mode, default: [:]][row.name] = reason }
                 available.removeAll { $0 == mode }
             }
         }
@@ -34,16 +39,16 @@ struct Overhead: Sendable {
             throw BenchError.noBaseline(overhead.unavailable[.untraced]?.values.first?.reason ?? "")
         }
         for repetition in 0..<repetitions {
-            for workload in workloads {
-                var progress = "[\(repetition + 1)/\(repetitions)] \(workload.name):"
-                for mode in available where overhead.unavailable[mode]?[workload.name] == nil {
+            for row in rows {
+                var progress = "[\(repetition + 1)/\(repetitions)] \(row.name):"
+                for mode in available where overhead.unavailable[mode]?[row.name] == nil {
                     if let reason = overhead.runOnce(
-                        mode, [workload.name], repetition: repetition, tools: tools, scratch: scratch)
+                        mode, row.target, as: (row.name, repetition), tools: tools, scratch: scratch)
                     {
-                        overhead.unavailable[mode, default: [:]][workload.name] = reason
+                        overhead.unavailable[mode, default: [:]][row.name] = reason
                         progress += " \(mode.rawValue) n/a"
                     } else {
-                        let seconds = overhead.runs[mode]![workload.name]![repetition]!.seconds
+                        let seconds = overhead.runs[mode]![row.name]![repetition]!.seconds
                         progress += " \(mode.rawValue) \(formatSeconds(seconds))s"
                     }
                 }
@@ -53,13 +58,14 @@ struct Overhead: Sendable {
         return overhead
     }
 
-    /// Runs `mode` once and records the run under `repetition` when given; returns why it
+    /// Runs `mode` once and records the run under a row's repetition when given; returns why it
     /// failed, or nil.
     private mutating func runOnce(
-        _ mode: Mode, _ arguments: [String], repetition: Int? = nil, tools: Tools, scratch: String
+        _ mode: Mode, _ target: Target, as record: (row: String, repetition: Int)? = nil, tools: Tools,
+        scratch: String
     ) -> Unavailable? {
         let command: Command
-        switch mode.command(arguments, tools: tools, scratch: scratch) {
+        switch mode.command(target, tools: tools, scratch: scratch) {
         case .success(let made): command = made
         case .failure(let reason): return reason
         }
@@ -70,36 +76,72 @@ struct Overhead: Sendable {
             return Unavailable("\(error)")
         }
         if let reason = mode.verify(run, scratch: scratch) { return reason }
-        if let repetition { runs[mode, default: [:]][arguments[0], default: [:]][repetition] = run }
+        if let record { runs[mode, default: [:]][record.row, default: [:]][record.repetition] = run }
         return nil
     }
 
-    /// The per-repetition ratios of `mode` to `baseline` on a workload, by `metric`: only
+    /// The per-repetition ratios of `mode` to `baseline` on a row, by `metric`: only
     /// repetitions in which both ran are paired.
     func ratios(
-        _ mode: Mode, to baseline: Mode = .untraced, workload: String, metric: KeyPath<ChildRun, Double>
+        _ mode: Mode, to baseline: Mode = .untraced, row: String, metric: KeyPath<ChildRun, Double>
     ) -> [Int: Double] {
-        guard let measured = runs[mode]?[workload], let bases = runs[baseline]?[workload] else {
-            return [:]
-        }
-        var ratios: [Int: Double] = [:]
-        for (repetition, run) in measured {
-            if let base = bases[repetition] { ratios[repetition] = run[keyPath: metric] / base[keyPath: metric] }
-        }
-        return ratios
+        perRepetition([(mode, row), (baseline, row)], metric: metric) { $0[0] / $0[1] }
     }
 
-    /// Per repetition, the geometric mean over `workloads` of `mode`'s ratio to `baseline` by
+    /// Per repetition, the time `mode` adds to the untraced run ÷ the time `ours` adds, on a row:
+    /// (mode − untraced) ÷ (ours − untraced).
+    ///
+    /// Unlike a ratio of times, this says how much less a tracer costs also on programs that
+    /// allocate little, where both times are close to the untraced one. A repetition in which
+    /// either tracer added no time (noise) has no ratio.
+    func addedTimeRatios(
+        _ mode: Mode, to ours: Mode, row: String, metric: KeyPath<ChildRun, Double>
+    ) -> [Int: Double] {
+        perRepetition([(mode, row), (ours, row), (.untraced, row)], metric: metric) { times in
+            let theirs = times[0] - times[2], ours = times[1] - times[2]
+            return theirs > 0 && ours > 0 ? theirs / ours : nil
+        }
+    }
+
+    /// Per repetition, `mode`'s time on a row built without frame pointers ÷ its time on the
+    /// same program built with them; empty when the row has no such twin.
+    func framePointerRatios(_ mode: Mode, row: String, metric: KeyPath<ChildRun, Double>) -> [Int: Double] {
+        guard let twin = rows.first(where: { $0.name == row })?.framePointerTwin else { return [:] }
+        return perRepetition([(mode, row), (mode, twin)], metric: metric) { $0[0] / $0[1] }
+    }
+
+    /// Per repetition, `combine` of the `metric`s of the runs of `cells` (mode, row), in order:
+    /// only repetitions in which every cell ran; `combine` may decline with nil.
+    private func perRepetition(
+        _ cells: [(mode: Mode, row: String)], metric: KeyPath<ChildRun, Double>,
+        _ combine: ([Double]) -> Double?
+    ) -> [Int: Double] {
+        let measured = cells.map { runs[$0.mode]?[$0.row] ?? [:] }
+        var results: [Int: Double] = [:]
+        for repetition in measured[0].keys {
+            let values = measured.compactMap { $0[repetition]?[keyPath: metric] }
+            if values.count == cells.count, let result = combine(values) { results[repetition] = result }
+        }
+        return results
+    }
+
+    /// Per repetition, the geometric mean over `rows` of `mode`'s ratio to `baseline` by
     /// `metric`; empty when any of them has no number.
     func geometricMeanRatios(
-        _ mode: Mode, to baseline: Mode = .untraced, over workloads: [String],
+        _ mode: Mode, to baseline: Mode = .untraced, over rows: [String],
         metric: KeyPath<ChildRun, Double> = \.seconds
     ) -> [Double] {
-        let perWorkload = workloads.map { ratios(mode, to: baseline, workload: $0, metric: metric) }
-        guard let first = perWorkload.first, perWorkload.allSatisfy({ !$0.isEmpty }) else { return [] }
+        geometricMeans(over: rows) { ratios(mode, to: baseline, row: $0, metric: metric) }
+    }
+
+    /// Per repetition, the geometric mean over `rows` of the per-repetition values `perRow`
+    /// gives each; only repetitions in which every row has a value, and empty when a row has none.
+    func geometricMeans(over rows: [String], _ perRow: (String) -> [Int: Double]) -> [Double] {
+        let values = rows.map(perRow)
+        guard let first = values.first, values.allSatisfy({ !$0.isEmpty }) else { return [] }
         return first.keys.sorted().compactMap { repetition in
-            let values = perWorkload.compactMap { $0[repetition] }
-            return values.count == workloads.count ? geometricMean(values) : nil
+            let row = values.compactMap { $0[repetition] }
+            return row.count == rows.count ? geometricMean(row) : nil
         }
     }
 }

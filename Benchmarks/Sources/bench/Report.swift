@@ -1,95 +1,127 @@
 import Foundation
-import Workloads
 
 /// The benchmark's output: Markdown tables and the goals, ready for the README.
 struct Report {
-    var overhead: Overhead
+    /// The workloads' runs, unless `--programs-only`.
+    var overhead: Overhead?
+    /// The runs of the programs without frame pointers (issue 11), unless `--skip-programs`.
+    var programs: Overhead?
     var costs: TracerCosts?
     var counts: InstructionCounts?
     var repetitions: Int
 
-    /// The workloads that make up the geometric means: (b)–(e). Workload (a), pure
-    /// malloc/free, is reported on its own.
-    var geomeanWorkloads: [String] {
-        overhead.workloads.map(\.name).filter { $0 != "malloc64" }
-    }
-
     /// The whole report.
     var markdown: String {
         var footnotes = Footnotes()
-        var text = timeTable(\.seconds, &footnotes) + "\n" + timeTable(\.cpuSeconds, &footnotes) + "\n"
-        text += memoryTable(&footnotes) + "\n"
+        var text = ""
+        if let overhead {
+            for metric in [\ChildRun.seconds, \.cpuSeconds] {
+                let what = metric == \ChildRun.seconds
+                    ? "Wall time" : "CPU time (user + system, the program's and its reaped children's)"
+                text += "\(what): untraced seconds, then each mode's time ÷ untraced; added time is"
+                    + " (heaptrack − untraced) ÷ (run --nframe 25 − untraced) (median of \(repetitions)"
+                    + " interleaved runs, min–max):\n\n"
+                    + timeTable(overhead, metric, first: "workload", geomean: "geomean (b)–(e)", &footnotes) + "\n"
+            }
+            text += memoryTable(overhead, &footnotes) + "\n"
+        }
+        if let programs {
+            text += "Programs without frame pointers (issue 11), wall time: untraced seconds, then each"
+                + " mode's time ÷ untraced; added time is (heaptrack − untraced) ÷ (run --nframe 25 −"
+                + " untraced); no FP ÷ FP is run --nframe 25 of the build without frame pointers ÷ that"
+                + " of the build with them (median of \(repetitions) interleaved runs, min–max):\n\n"
+                + timeTable(programs, \.seconds, first: "program", geomean: "geomean, no frame pointers", &footnotes)
+                + "\n"
+        }
         if let costs { text += costsTable(costs, &footnotes) + "\n" }
         if let counts { text += instructionTable(counts, &footnotes) + "\n" }
         text += goalTable() + footnotes.text
         return text
     }
 
-    /// Untraced seconds and each mode's ratio to them, by wall or CPU time.
-    private func timeTable(_ metric: KeyPath<ChildRun, Double>, _ footnotes: inout Footnotes) -> String {
-        let traced = overhead.modes.filter { $0 != .untraced }
-        var rows = [
-            ["workload", "untraced"] + traced.map(\.title)
-                + (overhead.modes.contains(.heaptrack) ? ["heaptrack ÷ run", "heaptrack ÷ nframe 25"] : [])
-        ]
-        for workload in overhead.workloads {
-            var row = [label(workload)]
-            let seconds = overhead.runs[.untraced]?[workload.name]?.values.map { $0[keyPath: metric] } ?? []
-            row.append(Summary(seconds)?.seconds ?? "n/a")
-            for mode in traced {
-                row.append(
-                    cell(mode, workload.name, &footnotes) {
-                        Summary(Array(overhead.ratios(mode, workload: workload.name, metric: metric).values))
-                    })
-            }
-            if overhead.modes.contains(.heaptrack) {
-                // Beside `run`, the linked binary's nframe 25: the same C core without the
-                // preload, the dump at exit and the conversion.
-                for ours in [Mode.run25, .nframe25] {
-                    row.append(
-                        cell(.heaptrack, workload.name, &footnotes, also: ours) {
-                            Summary(
-                                Array(
-                                    overhead.ratios(.heaptrack, to: ours, workload: workload.name, metric: metric)
-                                        .values))
+    /// A column of a time table: per row, a value per repetition.
+    private struct Column {
+        var title: String
+        /// The modes the values come from: a row on which one is n/a says why.
+        var modes: [Mode]
+        /// The rows of the geometric mean, when not the group's own.
+        var geomeanRows: [String]? = nil
+        var values: (String) -> [Int: Double]
+    }
+
+    /// The columns of a group's time table after its untraced seconds: each traced mode ÷
+    /// untraced, heaptrack ÷ ours, the added-time ratio, and no FP ÷ FP when a row has a twin.
+    private func columns(_ group: Overhead, _ metric: KeyPath<ChildRun, Double>) -> [Column] {
+        var columns = group.modes.filter { $0 != .untraced }.map { mode in
+            Column(title: mode.title, modes: [mode]) { group.ratios(mode, row: $0, metric: metric) }
+        }
+        guard group.modes.contains(.heaptrack) else { return columns }
+        // Beside `run`, the linked binary's nframe 25: the same C core without the preload, the
+        // dump at exit and the conversion.
+        for ours in [Mode.run25, .nframe25] where group.modes.contains(ours) {
+            columns.append(
+                Column(title: "heaptrack ÷ \(ours == .run25 ? "run" : ours.title)", modes: [.heaptrack, ours]) {
+                    group.ratios(.heaptrack, to: ours, row: $0, metric: metric)
+                })
+        }
+        if group.modes.contains(.run25) {
+            columns.append(
+                Column(title: "added time, heaptrack ÷ run", modes: [.heaptrack, .run25]) {
+                    group.addedTimeRatios(.heaptrack, to: .run25, row: $0, metric: metric)
+                })
+        }
+        let twinned = group.rows.filter { $0.framePointerTwin != nil }.map(\.name)
+        if group.modes.contains(.run25), !twinned.isEmpty {
+            columns.append(
+                Column(title: "no FP ÷ FP, run --nframe 25", modes: [.run25], geomeanRows: twinned) {
+                    group.framePointerRatios(.run25, row: $0, metric: metric)
+                })
+        }
+        return columns
+    }
+
+    /// A group's untraced seconds and its columns, by wall or CPU time, with a geometric-mean row.
+    private func timeTable(
+        _ group: Overhead, _ metric: KeyPath<ChildRun, Double>, first: String, geomean: String,
+        _ footnotes: inout Footnotes
+    ) -> String {
+        let columns = columns(group, metric)
+        var rows = [[first, "untraced"] + columns.map(\.title)]
+        for row in group.rows {
+            let seconds = group.runs[.untraced]?[row.name]?.values.map { $0[keyPath: metric] } ?? []
+            var cells = [row.label, Summary(seconds)?.seconds ?? untracedCell(group, row.name, &footnotes)]
+            for column in columns {
+                if let geomeanRows = column.geomeanRows, !geomeanRows.contains(row.name) {
+                    cells.append("")
+                } else {
+                    cells.append(
+                        cell(group, column.modes, row.name, &footnotes) {
+                            Summary(Array(column.values(row.name).values))
                         })
                 }
             }
-            rows.append(row)
+            rows.append(cells)
         }
-        var geomean = ["geomean (b)–(e)", ""]
-        for mode in traced {
-            geomean.append(
-                Summary(overhead.geometricMeanRatios(mode, over: geomeanWorkloads, metric: metric))?.ratio ?? "n/a")
-        }
-        if overhead.modes.contains(.heaptrack) {
-            for ours in [Mode.run25, .nframe25] {
-                geomean.append(
-                    Summary(
-                        overhead.geometricMeanRatios(.heaptrack, to: ours, over: geomeanWorkloads, metric: metric)
-                    )?.ratio ?? "n/a")
-            }
-        }
-        rows.append(geomean)
-        let what = metric == \ChildRun.seconds
-            ? "Wall time" : "CPU time (user + system, the program's and its reaped children's)"
-        return "\(what): untraced seconds, then each mode's time ÷ untraced (median of \(repetitions)"
-            + " interleaved runs, min–max):\n\n" + markdownTable(rows)
+        rows.append(
+            [geomean, ""]
+                + columns.map { column in
+                    let over = column.geomeanRows ?? group.geomeanRows
+                    return Summary(group.geometricMeans(over: over, column.values))?.ratio ?? "n/a"
+                })
+        return markdownTable(rows)
     }
 
-    private func memoryTable(_ footnotes: inout Footnotes) -> String {
+    private func memoryTable(_ overhead: Overhead, _ footnotes: inout Footnotes) -> String {
         let traced = overhead.modes.filter { $0 != .untraced }
         var rows = [["workload", "untraced peak RSS"] + traced.map(\.title)]
-        for workload in overhead.workloads {
-            var row = [label(workload)]
+        for workload in overhead.rows {
+            var row = [workload.label]
             let kibibytes = overhead.runs[.untraced]?[workload.name]?.values.map(\.maxRSSKiB) ?? []
             row.append(Summary(kibibytes).map { String(format: "%.1f MiB", $0.median / 1024) } ?? "n/a")
             for mode in traced {
                 row.append(
-                    cell(mode, workload.name, &footnotes) {
-                        Summary(
-                            Array(
-                                overhead.ratios(mode, workload: workload.name, metric: \.maxRSSKiB).values))
+                    cell(overhead, [mode], workload.name, &footnotes) {
+                        Summary(Array(overhead.ratios(mode, row: workload.name, metric: \.maxRSSKiB).values))
                     })
             }
             rows.append(row)
@@ -157,24 +189,42 @@ struct Report {
             + markdownTable(rows)
     }
 
-    /// The goals of issue 6, each with its target and PASS/MISS.
+    /// The goals of issues 6 and 11, each with its target and PASS/MISS.
     var goals: [Goal] {
-        func geomean(_ mode: Mode, to baseline: Mode = .untraced, metric: KeyPath<ChildRun, Double>)
+        /// The median of `values` (per-repetition geometric means of `group`), or why there is none.
+        func median(_ group: Overhead?, skipped: String, modes: [Mode], _ values: (Overhead) -> [Double])
             -> Result<Double, Unavailable>
         {
-            let values = overhead.geometricMeanRatios(
-                mode, to: baseline, over: geomeanWorkloads, metric: metric)
-            guard let summary = Summary(values) else {
-                let reason = overhead.unavailable[mode]?.values.first ?? overhead.unavailable[baseline]?.values.first
+            guard let group else { return .failure(Unavailable("skipped (\(skipped))")) }
+            guard let summary = Summary(values(group)) else {
+                let reason = modes.lazy.compactMap { group.unavailable[$0]?.values.first }.first
                 return .failure(reason ?? Unavailable("not measured"))
             }
             return .success(summary.median)
         }
         func overheadGoal(_ name: String, _ mode: Mode, to baseline: Mode = .untraced, _ target: Double,
                           _ direction: Goal.Direction) -> Goal {
-            Goal(name: name, target: target, direction: direction, unit: "x",
-                 measured: geomean(mode, to: baseline, metric: \.seconds),
-                 cpuMeasured: geomean(mode, to: baseline, metric: \.cpuSeconds))
+            func measured(_ metric: KeyPath<ChildRun, Double>) -> Result<Double, Unavailable> {
+                median(overhead, skipped: "--programs-only", modes: [mode, baseline]) {
+                    $0.geometricMeanRatios(mode, to: baseline, over: $0.geomeanRows, metric: metric)
+                }
+            }
+            return Goal(name: name, target: target, direction: direction, unit: "x",
+                        measured: measured(\.seconds), cpuMeasured: measured(\.cpuSeconds))
+        }
+        func addedTime(_ metric: KeyPath<ChildRun, Double>) -> Result<Double, Unavailable> {
+            median(programs, skipped: "--skip-programs", modes: [.heaptrack, .run25, .untraced]) { group in
+                group.geometricMeans(over: group.geomeanRows) {
+                    group.addedTimeRatios(.heaptrack, to: .run25, row: $0, metric: metric)
+                }
+            }
+        }
+        func framePointers(_ metric: KeyPath<ChildRun, Double>) -> Result<Double, Unavailable> {
+            median(programs, skipped: "--skip-programs", modes: [.run25, .untraced]) { group in
+                group.geometricMeans(over: group.rows.filter { $0.framePointerTwin != nil }.map(\.name)) {
+                    group.framePointerRatios(.run25, row: $0, metric: metric)
+                }
+            }
         }
         func worse(_ results: [Result<Summary, Unavailable>]) -> Result<Double, Unavailable> {
             var worst = -Double.infinity
@@ -187,12 +237,19 @@ struct Report {
             return .success(worst)
         }
         let liveBlocks = [TracerCosts.liveBlocks1, TracerCosts.liveBlocks25]
-        let skipped = Result<Summary, Unavailable>.failure(Unavailable("skipped (--skip-costs)"))
+        let skipped = Result<Summary, Unavailable>.failure(
+            Unavailable("skipped (--skip-costs or --programs-only)"))
         return [
             overheadGoal("linked, not tracing: geomean (b)–(e)", .linked, 1.02, .atMost),
             overheadGoal("nframe 1: geomean (b)–(e)", .nframe1, 1.3, .atMost),
             overheadGoal("nframe 25: geomean (b)–(e)", .nframe25, 2, .atMost),
             overheadGoal("heaptrack ÷ run --nframe 25: geomean (b)–(e)", .heaptrack, to: .run25, 5, .atLeast),
+            Goal(name: "added time, heaptrack ÷ run --nframe 25: geomean, programs without frame pointers",
+                 target: 3, direction: .atLeast, unit: "x", measured: addedTime(\.seconds),
+                 cpuMeasured: addedTime(\.cpuSeconds)),
+            Goal(name: "run --nframe 25, no FP ÷ FP: geomean, binary-trees in C and Swift",
+                 target: 1.5, direction: .atMost, unit: "x", measured: framePointers(\.seconds),
+                 cpuMeasured: framePointers(\.cpuSeconds)),
             Goal(name: "tracer memory per live block (worse of nframe 1, 25)", target: 32, direction: .atMost,
                  unit: " B", measured: worse(liveBlocks.map { costs?.summary($0, "bytes-per-block") ?? skipped })),
             Goal(name: "first snapshot + statistics(.lineno), 1,000,000 blocks (worse of nframe 1, 25)",
@@ -204,26 +261,26 @@ struct Report {
     private func goalTable() -> String {
         let rows = [["goal", "target", "measured (median)", "result", "by CPU time"]]
             + goals.map { [$0.name, $0.targetText, $0.measuredText, $0.verdict, $0.cpuText] }
-        return "Goals (issue 6; times are wall time, the verdict by CPU time beside them):\n\n"
+        return "Goals (issues 6 and 11; times are wall time, the verdict by CPU time beside them):\n\n"
             + markdownTable(rows)
     }
 
-    /// The cell of `mode` on a workload: the summary, or `n/a [n]` with the reason as a footnote.
+    /// A cell of `modes` on a row: the summary, or `n/a [n]` with the reason of the first mode
+    /// that is n/a there as a footnote.
     private func cell(
-        _ mode: Mode, _ workload: String, _ footnotes: inout Footnotes, also other: Mode? = nil,
-        _ summary: () -> Summary?
+        _ group: Overhead, _ modes: [Mode], _ row: String, _ footnotes: inout Footnotes, _ summary: () -> Summary?
     ) -> String {
-        for checked in [mode, other].compactMap({ $0 }) {
-            if let reason = overhead.unavailable[checked]?[workload] {
-                return "n/a \(footnotes.mark("\(checked.title): \(reason.reason)"))"
+        for mode in modes {
+            if let reason = group.unavailable[mode]?[row] {
+                return "n/a \(footnotes.mark("\(mode.title): \(reason.reason)"))"
             }
         }
         return summary()?.ratio ?? "n/a"
     }
 
-    private func label(_ workload: Workload) -> String {
-        let letter = workload.summary.prefix { $0 != " " }
-        return "\(letter) \(workload.name)"
+    /// The untraced cell of a row without untraced runs: why.
+    private func untracedCell(_ group: Overhead, _ row: String, _ footnotes: inout Footnotes) -> String {
+        group.unavailable[.untraced]?[row].map { "n/a \(footnotes.mark($0.reason))" } ?? "n/a"
     }
 }
 

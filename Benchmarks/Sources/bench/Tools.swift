@@ -14,6 +14,14 @@ enum Tool: Sendable {
     var missingReason: String? {
         if case .missing(let reason) = self { reason } else { nil }
     }
+
+    /// The command running this tool with `arguments`, or why it cannot run.
+    func command(_ arguments: [String], environment: [String: String] = [:]) -> Result<Command, Unavailable> {
+        switch self {
+        case .found(let path): .success(Command(executable: path, arguments: arguments, environment: environment))
+        case .missing(let reason): .failure(Unavailable(reason))
+        }
+    }
 }
 
 /// Every program the benchmark runs, found once at start.
@@ -37,6 +45,12 @@ struct Tools: Sendable {
     var heaptrack: Tool
     /// valgrind, for callgrind's instruction counts.
     var valgrind: Tool
+    /// `.build/programs`, where Benchmarks/run builds issue 11's programs outside SwiftPM.
+    var programDirectory: String
+    /// jq, from Debian: a program of issue 11's table.
+    var jq: Tool
+    /// perl, from Debian: a program of issue 11's table.
+    var perl: Tool
 
     /// Finds the products beside the driver's own executable and the rest on PATH.
     static func locate() -> Tools {
@@ -60,7 +74,25 @@ struct Tools: Sendable {
             preload: product(
                 "swift-tracemalloc", file: "swift-tracemalloc_swift-tracemalloc.resources/libTraceMallocPreload.so"),
             heaptrack: onPath("heaptrack", install: "apt-get install -y heaptrack"),
-            valgrind: onPath("valgrind", install: "apt-get install -y valgrind"))
+            valgrind: onPath("valgrind", install: "apt-get install -y valgrind"),
+            programDirectory: programDirectory(beside: directory),
+            jq: onPath("jq", install: "apt-get install -y jq"),
+            perl: onPath("perl", install: "apt-get install -y perl"))
+    }
+
+    /// The program Benchmarks/run built as `.build/programs/NAME`, or why it is not there.
+    func program(_ name: String) -> Tool {
+        let path = programDirectory + "/" + name
+        return FileManager.default.isExecutableFile(atPath: path)
+            ? .found(path) : .missing("\(name) did not build (Benchmarks/run says why)")
+    }
+
+    /// `.build/programs` of the package whose build directory (`.build/<triple>/release`)
+    /// holds the driver.
+    private static func programDirectory(beside buildDirectory: String) -> String {
+        let components = buildDirectory.split(separator: "/", omittingEmptySubsequences: false)
+        guard let build = components.lastIndex(of: ".build") else { return buildDirectory + "/programs" }
+        return components[...build].joined(separator: "/") + "/programs"
     }
 
     private static func onPath(_ name: String, install: String) -> Tool {
