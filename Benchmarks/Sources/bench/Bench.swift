@@ -23,8 +23,8 @@ struct Bench: ParsableCommand {
             Build everything and run it, from the repository root:
 
               Benchmarks/run
-              Benchmarks/run --repetitions 3 --workload json --skip-heaptrack --skip-programs
-              Benchmarks/run --repetitions 1 --programs-only
+              Benchmarks/run --repetitions 3 --workload json --skip-programs
+              Benchmarks/run --repetitions 1 --programs-only --skip-heaptrack
             """)
 
     @Option(help: "How many times each mode runs each workload (at least 5 for published numbers).")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One way of running a workload or a program: a column of a table.
-enum Mode: String, CaseIterable, Sendable {
+enum Mode: String, Sendable {
     /// `workloads`, no tracer anywhere: the baseline of every ratio.
     case untraced
     /// `workloads-linked` (TraceMallocDynamic) with tracing off: the cost of the hooks when
@@ -18,7 +18,7 @@ enum Mode: String, CaseIterable, Sendable {
     case nframe25
     /// `swift-tracemalloc run --nframe 1 -- PROGRAM …`.
     case run1
-    /// `swift-tracemalloc run --nframe 25 -- workloads …`: the preloaded tracer, its dump at exit
+    /// `swift-tracemalloc run --nframe 25 -- PROGRAM …`: the preloaded tracer, its dump at exit
     /// and the tool's conversion of it.
     case run25
     /// `heaptrack workloads …`, writing its own file.
