@@ -11,7 +11,9 @@ struct StatisticOptions: ParsableArguments {
     @Flag(help: "Count each trace for every frame of its traceback, not only the most recent one.")
     var cumulative = false
 
-    @Option(help: "The number of lines to print; 0 prints them all.")
+    // .unconditional: "-1" is this option's value (then refused by validate), not an unknown flag
+    // that left the option without one ("Missing value").
+    @Option(parsing: .unconditional, help: "The number of lines to print; 0 prints them all.")
     var limit = 10
 
     func validate() throws {

@@ -32,7 +32,7 @@ struct Run: ParsableCommand {
             """
     )
 
-    @Option(help: "The number of frames to keep per traceback (1...65535), like PYTHONTRACEMALLOC.")
+    @Option(parsing: .unconditional, help: "The number of frames to keep per traceback (1...65535), like PYTHONTRACEMALLOC.")
     var nframe = 1
 
     @Option(name: .shortAndLong, help: ArgumentHelp(
@@ -40,7 +40,9 @@ struct Run: ParsableCommand {
         valueName: "file"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Also write a numbered snapshot every this many seconds.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,  // a negative number is a value to refuse, as --limit's
+        help: ArgumentHelp("Also write a numbered snapshot every this many seconds.", valueName: "seconds"))
     var interval: Double?
 
     @Flag(help: """
