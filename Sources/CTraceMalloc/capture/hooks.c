@@ -273,7 +273,9 @@ TM_HOOK void *valloc(size_t size) {
     TM_TAIL return traced_valloc(size);
 }
 
-/* pvalloc's block is the size rounded up to whole pages, and that is the size traced. */
+/* pvalloc's block is the size rounded up to whole pages, and that is the size traced: the call
+   promises the program every byte of those pages (the README says so; every other hook traces
+   the size asked for). */
 TM_TRACED void *traced_pvalloc(size_t size) {
     if (!traced_thread()) {
         return libc_pvalloc(size);
