@@ -50,11 +50,44 @@ extern struct tm_state tm_state TM_HIDDEN;
 
 /* ---- per-thread state ------------------------------------------------------------------ */
 
-/* An executable segment of an image, and its TM_IMAGE_* flags: what a return address must lie
-   in. (The image table is in images.c.) */
+/* An image's compiled unwind table (unwind_tables.c): rows sorted by address, each the rule
+   from its address on to the next row's. pcs[] (offsets from `base`) is searched; rules[] lies
+   beside it. blocks[b] counts the rows that start at or before offset b << TM_UNWIND_BLOCK_BITS,
+   so a look-up searches only the rows of one 256-byte block (ORC's lookup table). Immutable
+   once published, never unmapped. */
+enum tm_unwind_kind {
+    TM_UNWIND_NONE,        /* no function covers the address */
+    TM_UNWIND_UNSUPPORTED, /* a rule the rows cannot express: libgcc unwinds such a frame */
+    TM_UNWIND_CFA_RSP,     /* CFA = rsp + cfa */
+    TM_UNWIND_CFA_RBP,     /* CFA = rbp + cfa */
+    TM_UNWIND_CFA_AT_RBP,  /* CFA = *(rbp + cfa): a stack gcc realigned */
+    TM_UNWIND_SIGNAL,      /* a signal trampoline: the interrupted registers are in the ucontext at rsp */
+    TM_UNWIND_END,         /* the return address is undefined: the stack's end (_start, clone) */
+};
+enum tm_rbp_rule { TM_RBP_SAME, TM_RBP_AT_CFA, TM_RBP_AT_RBP }; /* the caller's rbp: [CFA or rbp + rbp_offset] */
+struct tm_unwind_rule {
+    int32_t cfa;
+    int16_t rbp_offset;
+    uint8_t kind; /* enum tm_unwind_kind */
+    uint8_t rbp;  /* enum tm_rbp_rule; the return address is always at CFA - 8 */
+};
+#define TM_UNWIND_BLOCK_BITS 8
+struct tm_unwind_table {
+    size_t mapped;
+    uintptr_t base;
+    uint32_t row_count, block_count;
+    const uint32_t *pcs;
+    const struct tm_unwind_rule *rules;
+    const uint32_t *blocks;
+};
+
+/* An executable segment of an image, its TM_IMAGE_* flags, and the image's unwind table (NULL
+   for an image that keeps frame pointers or has no .eh_frame_hdr): what a return address must
+   lie in. (The image table is in images.c.) */
 struct tm_range {
     uintptr_t start, end;
     uint32_t flags;
+    const struct tm_unwind_table *unwind;
 };
 
 /* Per-thread state, in the initial-exec TLS model: the general-dynamic model may call malloc
@@ -63,14 +96,14 @@ struct tm_range {
    taken: a hook re-entered on the same thread (the unwinder, dl_iterate_phdr and
    pthread_getattr_np may allocate) then only forwards, so no spinlock can self-deadlock.
    `ignore` counts tm_thread_ignore_begin() calls: allocations are untraced, frees still remove
-   traces. `stack_top` caches the thread's stack end for the frame-pointer walk. `changes[k]`
+   traces. `stack_low` and `stack_top` cache the thread's stack bounds for the walk. `changes[k]`
    is the range the thread's last walk entered at its k-th change of image, valid while
    `changes_index` is the published image index (unwind.c). */
 #define TM_CHANGE_MEMO 4
 struct tm_thread {
     uint8_t busy;
     uint32_t ignore;
-    uintptr_t stack_top;
+    uintptr_t stack_low, stack_top;
     const struct tm_image_index *changes_index;
     const struct tm_range *changes[TM_CHANGE_MEMO];
 };
@@ -150,6 +183,16 @@ const struct tm_range *tm_image_range_search(uintptr_t address) TM_HIDDEN;
 static inline int tm_range_flags(const struct tm_range *range) {
     return range ? (int)range->flags : -1;
 }
+
+/* What an image's .eh_frame says: its compiled table (NULL when it keeps frame pointers, has no
+   .eh_frame_hdr, or memory cannot be mapped) and whether it keeps frame pointers. Rows are kept
+   as offsets from `text_start`, the image's first executable address. Allocates nothing. */
+struct tm_image_cfi {
+    const struct tm_unwind_table *table;
+    bool keeps_frame_pointers;
+};
+struct dl_phdr_info;
+struct tm_image_cfi tm_compile_unwind_table(const struct dl_phdr_info *info, uintptr_t text_start) TM_HIDDEN;
 
 /* Builds the image table if none exists yet. Returns false when memory cannot be mapped. */
 bool tm_images_prepare(void) TM_HIDDEN;

@@ -3,6 +3,7 @@
 #include "capture.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <unwind.h>
 
 /*
@@ -107,8 +108,9 @@ static inline void finish(struct tm_capture *capture, const struct tm_recorder *
     capture->total = recorder->total;
 }
 
-/* The end of the thread's stack, found once per thread. 1 when it cannot be known: every
-   frame pointer is then above it, and captures use the CFI unwinder. */
+/* The end of the thread's stack, found once per thread with its lowest address (stack_low).
+   1 when it cannot be known: every frame pointer is then above it, and captures use the CFI
+   unwinder. */
 static uintptr_t current_stack_top(void) {
     if (TM_LIKELY(tm_thread.stack_top)) {
         return tm_thread.stack_top;
@@ -121,6 +123,7 @@ static uintptr_t current_stack_top(void) {
         void *low;
         size_t size;
         if (pthread_attr_getstack(&attributes, &low, &size) == 0) {
+            tm_thread.stack_low = (uintptr_t)low;
             tm_thread.stack_top = (uintptr_t)low + size;
         }
         pthread_attr_destroy(&attributes);
@@ -130,17 +133,51 @@ static uintptr_t current_stack_top(void) {
 
 /* ---- the CFI capture ------------------------------------------------------------------- */
 
+/* The base candidate of an unwinding that goes to the stack's end: the first frame of the
+   current run of frames in runtime code without frame pointers, and whether another frame came
+   after it (only the very last frame may). */
+struct tm_base {
+    uint32_t index;
+    uintptr_t address;
+    bool broken;
+    bool after_other_frame;
+};
+
+static inline void note_base(struct tm_base *base, uint32_t index, uintptr_t address, int flags) {
+    bool base_like = flags >= 0 && (flags & TM_IMAGE_RUNTIME) && !(flags & TM_IMAGE_FRAME_POINTERS);
+    if (base->after_other_frame) {
+        base->broken = true; /* a frame follows the other frame after the run */
+    }
+    if (base_like) {
+        if (base->address == 0 || base->broken) {
+            *base = (struct tm_base){index, address, false, false};
+        }
+    } else if (base->address != 0) {
+        base->after_other_frame = true;
+    }
+}
+
+/* The stack was unwound to its end: its base is learnt, and what lies below it dropped, as a
+   frame-pointer walk that stops there would. */
+static void apply_base(struct tm_capture *capture, const struct tm_base *base) {
+    if (base->address != 0 && !base->broken) {
+        learn_base(base->address);
+        uint32_t depth = base->index + 1;
+        if (capture->total > depth) {
+            capture->total = depth;
+        }
+        if (capture->count > depth) {
+            capture->count = depth;
+        }
+    }
+}
+
 struct tm_unwind {
     struct tm_recorder recorder;
     uintptr_t first;  /* the return address the walk read first: capture starts there */
     unsigned skip;
     bool started;
-    /* The base candidate: the first frame of the current run of frames in runtime code without
-       frame pointers, and whether another frame came after it (only the very last frame may). */
-    uint32_t base_index;
-    uintptr_t base_address;
-    bool base_broken;
-    bool after_frame_pointer_frame;
+    struct tm_base base;
     uint32_t seen;
     /* The last frame recorded: its image's flags and its %rbp; and whether this capture ended
        the unwinding itself (a known base, the frame limit, a return address of 0). */
@@ -172,20 +209,7 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *context, void *ar
         return _URC_END_OF_STACK;
     }
     int flags = tm_range_flags(image_range(address));
-    bool base_like = flags >= 0 && (flags & TM_IMAGE_RUNTIME) && !(flags & TM_IMAGE_FRAME_POINTERS);
-    if (unwind->after_frame_pointer_frame) {
-        unwind->base_broken = true; /* a frame follows the other frame after the run */
-    }
-    if (base_like) {
-        if (unwind->base_address == 0 || unwind->base_broken) {
-            unwind->base_index = unwind->seen;
-            unwind->base_address = address;
-            unwind->base_broken = false;
-            unwind->after_frame_pointer_frame = false;
-        }
-    } else if (unwind->base_address != 0) {
-        unwind->after_frame_pointer_frame = true;
-    }
+    note_base(&unwind->base, unwind->seen, address, flags);
     recorder_add(&unwind->recorder, address, flags);
     unwind->seen += 1;
     unwind->last_flags = flags;
@@ -254,17 +278,7 @@ static void capture_cfi(struct tm_capture *capture, uintptr_t first, unsigned sk
         return;
     }
     finish(capture, &unwind.recorder);
-    if (unwind.base_address != 0 && !unwind.base_broken) {
-        learn_base(unwind.base_address);
-        /* Drop what lies below the base, as a frame-pointer walk that stops there would. */
-        uint32_t depth = unwind.base_index + 1;
-        if (capture->total > depth) {
-            capture->total = depth;
-        }
-        if (capture->count > depth) {
-            capture->count = depth;
-        }
-    }
+    apply_base(capture, &unwind.base);
 }
 
 /* ---- the frame-pointer walk ------------------------------------------------------------ */
@@ -322,6 +336,173 @@ static inline bool keeps_frame_pointers(int flags) {
     return flags >= 0 && (flags & TM_IMAGE_FRAME_POINTERS);
 }
 
+/* ---- the table walk ---------------------------------------------------------------------- */
+
+/* Captures handed to libgcc, by reason: the fields of tm_unwind_stats, in order. */
+enum tm_slow_reason {
+    TM_SLOW_NO_IMAGE, TM_SLOW_NO_TABLE, TM_SLOW_NO_FUNCTION, TM_SLOW_UNSUPPORTED_RULE, TM_SLOW_SIGNAL_FRAME,
+    TM_SLOW_BAD_STACK, TM_SLOW_OTHER_STACK, TM_SLOW_SKIP, TM_SLOW_REASONS
+};
+_Static_assert(sizeof(tm_unwind_stats) == TM_SLOW_REASONS * sizeof(uint64_t), "one counter per reason");
+static _Atomic uint64_t slow_captures[TM_SLOW_REASONS];
+
+static void count_slow(enum tm_slow_reason reason) {
+    atomic_fetch_add_explicit(&slow_captures[reason], 1, memory_order_relaxed);
+}
+
+void tm_get_unwind_stats(tm_unwind_stats *stats) {
+    uint64_t counts[TM_SLOW_REASONS];
+    for (unsigned i = 0; i < TM_SLOW_REASONS; i++) {
+        counts[i] = atomic_load_explicit(&slow_captures[i], memory_order_relaxed);
+    }
+    memcpy(stats, counts, sizeof counts);
+}
+
+/* The rule for the code at `pc`, or NULL where no row covers it: the rows of pc's 256-byte block
+   are searched for the last one that starts at or before it. */
+static inline const struct tm_unwind_rule *rule_at(const struct tm_unwind_table *table, uintptr_t pc) {
+    uintptr_t offset = pc - table->base;
+    if (TM_UNLIKELY(pc < table->base) || TM_UNLIKELY(offset > UINT32_MAX)) {
+        return NULL;
+    }
+    uintptr_t block = offset >> TM_UNWIND_BLOCK_BITS;
+    uint32_t low, high;
+    if (TM_LIKELY(block + 1 < table->block_count)) {
+        low = table->blocks[block];
+        high = table->blocks[block + 1];
+    } else {
+        low = table->blocks[table->block_count - 1];
+        high = table->row_count;
+    }
+    while (low < high) { /* the first row past `offset` */
+        uint32_t middle = (low + high) / 2;
+        if (table->pcs[middle] <= offset) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return low == 0 ? NULL : &table->rules[low - 1];
+}
+
+/* A word of the stack at `address`, if it lies between the capture's first frame and the
+   stack's top (so it is mapped) and is aligned. */
+static inline bool read_stack(uintptr_t address, uintptr_t low, uintptr_t high, uintptr_t *value) {
+    if (TM_UNLIKELY(address < low) || TM_UNLIKELY(address > high) || TM_UNLIKELY(address % sizeof(uintptr_t) != 0)) {
+        return false;
+    }
+    *value = *(const uintptr_t *)address;
+    return true;
+}
+
+/* Where a signal trampoline (glibc's __restore_rt) finds the interrupted registers: the
+   ucontext at its stack pointer, whose uc_mcontext.gregs start 40 bytes in; REG_RBP, REG_RSP
+   and REG_RIP are gregs 10, 15 and 16 (<sys/ucontext.h>). */
+#define TM_UCONTEXT_GREGS 40
+enum { TM_GREG_RBP = 10, TM_GREG_RSP = 15, TM_GREG_RIP = 16 };
+
+/* Goes on from the frame at return address `pc` (already recorded, in code without frame
+   pointers), whose stack pointer is `sp` and %rbp `rbp`, to the stack's end or a known base:
+   each frame by its image's unwind table, or by its frame record where the image keeps frame
+   pointers (a Swift program calling into libc calling back into Swift). Every read is checked
+   to lie in [low, high], the live part of the thread's stack. False when a frame has no rule
+   the walk can follow (counted): the caller then captures with libgcc. */
+static bool walk_tables(struct tm_capture *capture, struct tm_recorder *recorder, const struct tm_range *range,
+                        unsigned changes, uintptr_t pc, uintptr_t sp, uintptr_t rbp, uintptr_t low, uintptr_t high) {
+    int flags = tm_range_flags(range);
+    struct tm_base base = {0};
+    note_base(&base, recorder->total - 1, pc, flags);
+    bool after_signal = false; /* pc is the exact pc of a frame a signal interrupted, plus one */
+    for (;;) {
+        uintptr_t next;
+        if (keeps_frame_pointers(flags)) {
+            if (after_signal) {
+                /* It may be in a prologue, before its frame record exists. */
+                count_slow(TM_SLOW_SIGNAL_FRAME);
+                return false;
+            }
+            uintptr_t record = rbp & ~TM_ASYNC_FRAME_BIT;
+            if (record == 0) {
+                goto end; /* the outermost frame (_start clears %rbp) */
+            }
+            if (record < sp || !read_stack(record + sizeof(uintptr_t), low, high, &next) || !read_stack(record, low, high, &rbp)) {
+                break; /* the chain ends, as in the frame-pointer walk */
+            }
+            sp = record + 2 * sizeof(uintptr_t);
+        } else {
+            const struct tm_unwind_rule *rule = range && range->unwind ? rule_at(range->unwind, pc - 1) : NULL;
+            if (TM_UNLIKELY(rule == NULL) || TM_UNLIKELY(rule->kind < TM_UNWIND_CFA_RSP)) {
+                count_slow(range == NULL ? TM_SLOW_NO_IMAGE : range->unwind == NULL ? TM_SLOW_NO_TABLE
+                           : rule == NULL || rule->kind == TM_UNWIND_NONE ? TM_SLOW_NO_FUNCTION : TM_SLOW_UNSUPPORTED_RULE);
+                return false;
+            }
+            uintptr_t cfa;
+            switch (rule->kind) {
+            case TM_UNWIND_END:
+                goto end;
+            case TM_UNWIND_SIGNAL: {
+                uintptr_t gregs = sp + TM_UCONTEXT_GREGS, interrupted_sp;
+                if (!read_stack(gregs + TM_GREG_RIP * sizeof(uintptr_t), low, high, &next)
+                    || !read_stack(gregs + TM_GREG_RSP * sizeof(uintptr_t), low, high, &interrupted_sp)
+                    || !read_stack(gregs + TM_GREG_RBP * sizeof(uintptr_t), low, high, &rbp) || interrupted_sp <= sp) {
+                    count_slow(TM_SLOW_BAD_STACK);
+                    return false;
+                }
+                sp = interrupted_sp;
+                next += 1; /* stored like a return address, as libgcc's capture does */
+                after_signal = true;
+                goto record;
+            }
+            case TM_UNWIND_CFA_RSP: cfa = sp + (intptr_t)rule->cfa; break;
+            case TM_UNWIND_CFA_RBP: cfa = rbp + (intptr_t)rule->cfa; break;
+            default: /* TM_UNWIND_CFA_AT_RBP */
+                if (!read_stack(rbp + (intptr_t)rule->cfa, low, high, &cfa)) {
+                    count_slow(TM_SLOW_BAD_STACK);
+                    return false;
+                }
+                break;
+            }
+            /* The caller's frame lies above this one's, and its return address at CFA - 8. */
+            if (cfa <= sp || !read_stack(cfa - sizeof(uintptr_t), low, high, &next)) {
+                count_slow(TM_SLOW_BAD_STACK);
+                return false;
+            }
+            if (rule->rbp != TM_RBP_SAME) {
+                uintptr_t slot = (rule->rbp == TM_RBP_AT_CFA ? cfa : rbp) + (intptr_t)rule->rbp_offset;
+                if (!read_stack(slot, low, high, &rbp)) {
+                    count_slow(TM_SLOW_BAD_STACK);
+                    return false;
+                }
+            }
+            sp = cfa;
+        }
+        after_signal = false;
+    record:
+        if (next == 0) {
+            goto end;
+        }
+        if (range == NULL || next - range->start >= range->end - range->start) {
+            range = range_at_change(next, changes++);
+            flags = tm_range_flags(range);
+        }
+        note_base(&base, recorder->total, next, flags);
+        recorder_add(recorder, next, flags);
+        if (recorder->total >= TM_MAX_NFRAME) {
+            break; /* cut short: no base can be told */
+        }
+        if (!keeps_frame_pointers(flags) && is_base(next)) {
+            break;
+        }
+        pc = next;
+    }
+    finish(capture, recorder);
+    return true;
+end:
+    finish(capture, recorder);
+    apply_base(capture, &base);
+    return true;
+}
+
 /* The frame-pointer walk from the frame record at `fp`; false when it met code without frame
    pointers above the stack's base, and the CFI capture must be used instead.
    A frame costs a few loads and compares: its return address is tested against the range of
@@ -334,6 +515,7 @@ static bool walk(struct tm_capture *capture, uintptr_t fp, uintptr_t highest, un
     uintptr_t *frames = capture->frames;
     uint32_t count = 0, total;
     uintptr_t range_start = 0, range_size = 0;
+    const struct tm_range *range = NULL;
     unsigned changes = 0;
     check_changes();
     /* Frames a caller of tm_traceback_here asked to skip (tm_track's own callers): rare. */
@@ -344,6 +526,7 @@ static bool walk(struct tm_capture *capture, uintptr_t fp, uintptr_t highest, un
             goto done;
         }
         if (!keeps_frame_pointers(tm_range_flags(image_range(address)))) {
+            count_slow(TM_SLOW_SKIP);
             return false;
         }
         fp = older_frame(fp, highest);
@@ -364,7 +547,7 @@ static bool walk(struct tm_capture *capture, uintptr_t fp, uintptr_t highest, un
                 total = count;
                 goto done;
             }
-            const struct tm_range *range = range_at_change(address, changes++);
+            range = range_at_change(address, changes++);
             int flags = tm_range_flags(range);
             range_start = range ? range->start : 0;
             range_size = range ? range->end - range->start : 0;
@@ -405,7 +588,7 @@ static bool walk(struct tm_capture *capture, uintptr_t fp, uintptr_t highest, un
             if (address == 0) {
                 goto done;
             }
-            const struct tm_range *range = range_at_change(address, changes++);
+            range = range_at_change(address, changes++);
             int flags = tm_range_flags(range);
             range_start = range ? range->start : 0;
             range_size = range ? range->end - range->start : 0;
@@ -419,17 +602,29 @@ done:
     capture->count = count;
     capture->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
     return true;
-base: /* the frame at `address` is in code without frame pointers: only a known base ends a walk */
+base: /* the frame at `address` is in code without frame pointers: a known base ends the walk,
+         else the unwind tables take it on */
     capture->count = count;
     capture->total = total < TM_MAX_NFRAME ? total : TM_MAX_NFRAME;
-    return is_base(address);
+    if (is_base(address)) {
+        return true;
+    }
+    /* The recorder goes on where the walk's loops stopped: stored frames, the lead, the limit. */
+    struct tm_recorder recorder = {frames, capture->capacity, count, capture->total, 0, nframe, lead};
+    recorder.lead = lead ? count : limit > nframe ? limit - nframe : 0;
+    uintptr_t low = fp;
+    return walk_tables(capture, &recorder, range, changes, address, fp + 2 * sizeof(uintptr_t), ((uintptr_t *)fp)[0],
+                       low, highest + sizeof(uintptr_t));
 }
 
 static void capture_here(struct tm_capture *capture, void *frame, unsigned skip, unsigned nframe) {
     uintptr_t top = current_stack_top();
     uintptr_t fp = (uintptr_t)frame;
-    /* fp >= top: an unknown stack, or a signal's alternate one */
-    if (fp >= top || !walk(capture, fp, top - 2 * sizeof(uintptr_t), skip, nframe)) {
+    /* Outside [stack_low, top): an unknown stack, or a signal's alternate one. */
+    if (TM_UNLIKELY(fp >= top) || TM_UNLIKELY(fp < tm_thread.stack_low)) {
+        count_slow(TM_SLOW_OTHER_STACK);
+        capture_cfi(capture, ((uintptr_t *)fp)[1], skip, nframe);
+    } else if (!walk(capture, fp, top - 2 * sizeof(uintptr_t), skip, nframe)) {
         capture_cfi(capture, ((uintptr_t *)fp)[1], skip, nframe);
     }
 }

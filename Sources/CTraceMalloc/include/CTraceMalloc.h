@@ -144,6 +144,21 @@ bool tm_image_is_runtime(const char *path);
    than 32 bytes). For notes in memory (images.c) and read from a file (the symbolizer). */
 uint32_t tm_gnu_build_id(const void *notes, size_t size, size_t alignment, uint8_t id[32]);
 
+/* How many captures since the process started went to libgcc's unwinder (_Unwind_Backtrace,
+   ~0.5 us a frame) instead of the frame-pointer walk and the compiled unwind tables, by the
+   reason the fast walk gave up. */
+typedef struct tm_unwind_stats {
+    uint64_t no_image;         /* a return address in no loaded image (JIT code, an unloaded library) */
+    uint64_t no_table;         /* its image has no .eh_frame_hdr, or its table could not be mapped */
+    uint64_t no_function;      /* no function's unwind information covers the return address */
+    uint64_t unsupported_rule; /* a rule the tables cannot express (a CFA in another register, a DWARF expression) */
+    uint64_t signal_frame;     /* the code a signal interrupted keeps frame pointers (it may be in a prologue) */
+    uint64_t bad_stack;        /* a rule pointed outside the thread's stack */
+    uint64_t other_stack;      /* the allocation ran on a stack of unknown bounds (a sigaltstack) */
+    uint64_t skip;             /* tm_track's frames to skip lie in code without frame pointers */
+} tm_unwind_stats;
+void tm_get_unwind_stats(tm_unwind_stats *stats);
+
 /* Allocations of the calling thread are not traced between begin and end (nested calls count);
    frees still remove traces. For the tracer's own bookkeeping. */
 void tm_thread_ignore_begin(void);
