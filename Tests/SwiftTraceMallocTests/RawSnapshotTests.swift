@@ -18,7 +18,7 @@ struct RawFileBuilder {
     static func encode(_ raw: RawSnapshot) -> [UInt8] {
         var out = RawFileBuilder()
         out.bytes("TMRAW001")
-        out.u32(1)
+        out.u32(2)
         out.u32(raw.tracebackLimit)
         out.u64(UInt64(raw.pid))
         out.u32(raw.images.count)
@@ -45,6 +45,8 @@ struct RawFileBuilder {
         }
         out.u64(UInt64(raw.current))
         out.u64(UInt64(raw.peak))
+        out.u32(raw.slowCaptures.count)
+        for count in raw.slowCaptures { out.u64(UInt64(count)) }
         out.bytes("TMEND001")
         return out.bytes
     }

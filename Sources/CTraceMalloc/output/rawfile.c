@@ -11,11 +11,11 @@
 
 /*
  * The layout, little-endian:
- *   "TMRAW001", u32 version = 1, u32 traceback_limit, u64 pid,
+ *   "TMRAW001", u32 version = 2, u32 traceback_limit, u64 pid,
  *   u32 nimages, per image: u64 start, u64 end, u64 bias, u16 + build id, u16 + path,
  *   u64 ntracebacks, per traceback: u32 nstored, u32 total_depth, u64 addresses[nstored],
  *   u64 ntraces, per trace: u32 domain, u32 traceback_index, u64 size,
- *   u64 current, u64 peak, "TMEND001".
+ *   u64 current, u64 peak, u32 nreasons, u64 slow_captures[nreasons] (tm_unwind_stats), "TMEND001".
  * Addresses stay raw: the traced process may not have the Swift runtime, and symbolising in it
  * would allocate. `swift-tracemalloc run` symbolises them with the images listed here.
  */
@@ -104,7 +104,7 @@ static void put_images(struct tm_raw_writer *writer) {
 
 static void put_snapshot(struct tm_raw_writer *writer, const tm_snapshot *snapshot, uint64_t current, uint64_t peak) {
     put(writer, "TMRAW001", 8);
-    put_u32(writer, 1);
+    put_u32(writer, 2);
     put_u32(writer, (uint32_t)snapshot->traceback_limit);
     put_u64(writer, (uint64_t)getpid());
     put_images(writer);
@@ -124,6 +124,10 @@ static void put_snapshot(struct tm_raw_writer *writer, const tm_snapshot *snapsh
     }
     put_u64(writer, current);
     put_u64(writer, peak);
+    tm_unwind_stats slow;
+    tm_get_unwind_stats(&slow);
+    put_u32(writer, sizeof slow / sizeof(uint64_t));
+    put(writer, &slow, sizeof slow);
     put(writer, "TMEND001", 8);
     flush(writer);
 }

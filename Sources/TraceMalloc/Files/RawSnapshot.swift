@@ -6,14 +6,15 @@ import CTraceMalloc
 /// The traced process runs no Swift, so the C tracer writes this little-endian layout and
 /// `swift-tracemalloc run` turns it into a `Snapshot` once the program has ended:
 ///
-///     magic "TMRAW001"; u32 version = 1; u32 traceback_limit; u64 pid
+///     magic "TMRAW001"; u32 version = 2; u32 traceback_limit; u64 pid
 ///     u32 nimages, then per image:
 ///         u64 start, u64 end, u64 bias, u16 build_id_len, build id, u16 path_len, path (no NUL)
 ///     u64 ntracebacks, then per traceback:
 ///         u32 nstored, u32 total_depth (capped at TM_MAX_NFRAME, never below nstored),
 ///         u64 return_addresses[nstored] (most recent first)
 ///     u64 ntraces, then per trace: u32 domain, u32 traceback_index, u64 size
-///     u64 current, u64 peak, magic "TMEND001"
+///     u64 current, u64 peak,
+///     u32 nreasons, u64 slow_captures[nreasons] (tm_unwind_stats, in order), magic "TMEND001"
 ///
 /// Reading validates like any other file: every count is checked against the bytes that remain
 /// before anything is reserved, so a truncated or corrupt file throws one clear error.
@@ -45,11 +46,21 @@ package struct RawSnapshot: Sendable {
     package var current: Int
     /// The high-water mark of traced bytes (`tracedMemory().peak`).
     package var peak: Int
+    /// How many stack captures went to libgcc's slow unwinder, by the reason the fast walk gave
+    /// up: the fields of `tm_unwind_stats`, named by `slowCaptureReasons`.
+    package var slowCaptures: [Int]
+
+    /// What each count of `slowCaptures` means, in the words a warning uses.
+    package static let slowCaptureReasons = [
+        "return address in no loaded image", "image without unwind tables", "address no function covers",
+        "unwind rule the tables cannot express", "signal interrupted code with frame pointers",
+        "rule pointing outside the stack", "stack of unknown bounds", "frames to skip without frame pointers",
+    ]
 
     package init(
         tracebackLimit: Int, pid: Int, images: [Image], tracebacks: [Traceback],
         records: [Snapshot.Record],
-        current: Int, peak: Int
+        current: Int, peak: Int, slowCaptures: [Int] = Array(repeating: 0, count: slowCaptureReasons.count)
     ) {
         self.tracebackLimit = tracebackLimit
         self.pid = pid
@@ -58,13 +69,14 @@ package struct RawSnapshot: Sendable {
         self.records = records
         self.current = current
         self.peak = peak
+        self.slowCaptures = slowCaptures
     }
 }
 
 extension RawSnapshot {
     static let magic = Array("TMRAW001".utf8)
     static let endMagic = Array("TMEND001".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
     /// Reads a raw snapshot file.
     ///
@@ -123,9 +135,15 @@ private struct Reader {
         let tracebacks = try readTracebacks()
         let records = try readRecords(tracebackCount: tracebacks.count)
 
-        try need(16 + RawSnapshot.endMagic.count, "the trailer")
+        try need(20 + RawSnapshot.endMagic.count, "the trailer")
         let current = try int(u64(), "current size")
         let peak = try int(u64(), "peak size")
+        let reasons = Int(u32())
+        guard reasons == RawSnapshot.slowCaptureReasons.count else {
+            throw failure("\(reasons) slow-capture counters, expected \(RawSnapshot.slowCaptureReasons.count)")
+        }
+        try need(8 * reasons + RawSnapshot.endMagic.count, "the trailer")
+        let slowCaptures = try (0..<reasons).map { _ in try int(u64(), "slow-capture count") }
         guard Array(bytes[offset..<offset + RawSnapshot.endMagic.count]) == RawSnapshot.endMagic else {
             throw failure("corrupt trailer (bad end magic)")
         }
@@ -135,7 +153,7 @@ private struct Reader {
         }
         return RawSnapshot(
             tracebackLimit: limit, pid: pid, images: images, tracebacks: tracebacks, records: records,
-            current: current, peak: peak)
+            current: current, peak: peak, slowCaptures: slowCaptures)
     }
 
     private mutating func readImages() throws -> [Image] {

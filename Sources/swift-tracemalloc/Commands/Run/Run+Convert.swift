@@ -19,6 +19,7 @@ extension Run {
     func convertRawFiles(_ files: OutputFiles) -> [Written] {
         var converter = RawSnapshotConverter()
         var written: [Written] = []
+        var slowCaptures: [Int: [Int]] = [:] /* per process: the counts only grow, so the largest */
         for member in files.existingMembers().filter(\.isRaw).sorted(by: OutputFiles.Member.nameOrder) {
             let rawPath = files.path(of: member)
             var target = member
@@ -28,12 +29,21 @@ extension Run {
                 try converter.snapshot(of: raw).dump(to: files.path(of: target))
                 try FileManager.default.removeItem(atPath: rawPath)
                 written.append(Written(member: target, pid: raw.pid))
+                if raw.slowCaptures.reduce(0, +) > (slowCaptures[raw.pid] ?? []).reduce(0, +) {
+                    slowCaptures[raw.pid] = raw.slowCaptures
+                }
             } catch {
                 printError("\(error)")
             }
         }
         for warning in converter.warnings {
             printError("warning: \(warning)")
+        }
+        for (pid, counts) in slowCaptures.sorted(by: { $0.key < $1.key }) {
+            let reasons = zip(RawSnapshot.slowCaptureReasons, counts).filter { $0.1 > 0 }.map { "\($0.0): \($0.1)" }
+            printError(
+                "note: process \(pid): \(counts.reduce(0, +)) stack captures used libgcc's slower unwinder "
+                    + "(\(reasons.joined(separator: ", ")))")
         }
         return written
     }
