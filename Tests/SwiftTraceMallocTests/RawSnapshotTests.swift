@@ -67,7 +67,7 @@ let sampleRaw = RawSnapshot(
         .init(domain: 5, size: 1 << 41, traceback: 0),
         .init(domain: 0, size: 0, traceback: 1),
     ],
-    current: 1 << 41 + 100, peak: 1 << 42)
+    current: 1 << 41 + 100, peak: 1 << 42, slowCaptures: [0, 0, 7, 0, 0, 1, 0, 0])
 
 @Test func rawSnapshotReadsEveryFieldTheTracerWrites() throws {
     let raw = try RawSnapshot(bytes: RawFileBuilder.encode(sampleRaw), path: "app.tm.raw")
@@ -113,7 +113,7 @@ let sampleRaw = RawSnapshot(
     let tracebacksEnd = imagesEnd + 8 + (8 + 16) + (8 + 8)
     #expect(reason { $0 = [] } == "f.raw: empty file")
     #expect(reason { $0[0] = UInt8(ascii: "X") } == "f.raw: not a swift-tracemalloc raw snapshot (bad magic)")
-    #expect(reason { $0[8] = 9 } == "f.raw: raw format version 9 is not supported (expected 1)")
+    #expect(reason { $0[8] = 9 } == "f.raw: raw format version 9 is not supported (expected 2)")
     #expect(reason { $0[12...15] = [0, 0, 1, 0] } == "f.raw: traceback limit 65536 is outside [1; 65535]")
     #expect(reason { $0[24] = 0xff } == "f.raw: truncated file: 255 images cannot fit in the \(RawFileBuilder.encode(sampleRaw).count - 28) bytes left")
     #expect(reason { $0[imagesEnd + 7] = 0x10 }?.hasSuffix("tracebacks cannot fit in the \(RawFileBuilder.encode(sampleRaw).count - imagesEnd - 8) bytes left") == true)
