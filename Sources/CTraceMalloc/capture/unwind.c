@@ -404,6 +404,62 @@ static inline bool read_stack(uintptr_t address, uintptr_t low, uintptr_t high, 
 #define TM_UCONTEXT_GREGS 40
 enum { TM_GREG_RBP = 10, TM_GREG_RSP = 15, TM_GREG_RIP = 16 };
 
+/* The common case of the table walk, in a loop small enough to keep its state in registers
+   (the general loop below spills most of its own): consecutive frames in one image without
+   frame pointers, past the leading runtime frames, whose rows put the CFA at rsp or rbp +
+   offset. Frames are stored while `count` is under `limit`, then only counted. It stops at the
+   first frame it cannot take (a return address in another image or 0, another kind of rule, a
+   read outside [low, high]) with the state of the last frame it recorded: the general loop
+   takes that frame again. */
+struct tm_row_walk {
+    uintptr_t pc, sp, rbp;
+    uint32_t count, total;
+};
+
+static __attribute__((noinline)) void walk_rows(struct tm_row_walk *walk, const struct tm_range *range, uintptr_t *frames,
+                                                uint32_t limit, uintptr_t low, uintptr_t high) {
+    const struct tm_unwind_table *table = range->unwind;
+    uintptr_t start = range->start, size = range->end - range->start;
+    uintptr_t pc = walk->pc, sp = walk->sp, rbp = walk->rbp;
+    uint32_t count = walk->count, total = walk->total;
+    uintptr_t memo_pc[2] = {0, 0};
+    const struct tm_unwind_rule *memo_rule[2] = {NULL, NULL};
+    while (TM_LIKELY(total < TM_MAX_NFRAME)) {
+        const struct tm_unwind_rule *rule;
+        if (pc == memo_pc[0]) {
+            rule = memo_rule[0];
+        } else if (pc == memo_pc[1]) {
+            rule = memo_rule[1];
+        } else {
+            rule = rule_at(table, pc - 1);
+            memo_pc[1] = memo_pc[0];
+            memo_rule[1] = memo_rule[0];
+            memo_pc[0] = pc;
+            memo_rule[0] = rule;
+        }
+        if (TM_UNLIKELY(rule == NULL) || TM_UNLIKELY(rule->kind != TM_UNWIND_CFA_RSP && rule->kind != TM_UNWIND_CFA_RBP)) {
+            break;
+        }
+        uintptr_t cfa = (rule->kind == TM_UNWIND_CFA_RSP ? sp : rbp) + (intptr_t)rule->cfa, next, caller_rbp = rbp;
+        if (TM_UNLIKELY(cfa <= sp) || !read_stack(cfa - sizeof(uintptr_t), low, high, &next)
+            || TM_UNLIKELY(next - start >= size)) {
+            break;
+        }
+        if (rule->rbp != TM_RBP_SAME
+            && !read_stack((rule->rbp == TM_RBP_AT_CFA ? cfa : rbp) + (intptr_t)rule->rbp_offset, low, high, &caller_rbp)) {
+            break;
+        }
+        if (count < limit) {
+            frames[count++] = next;
+        }
+        total += 1;
+        pc = next;
+        sp = cfa;
+        rbp = caller_rbp;
+    }
+    *walk = (struct tm_row_walk){pc, sp, rbp, count, total};
+}
+
 /* Goes on from the frame at return address `pc` (already recorded, in code without frame
    pointers), whose stack pointer is `sp` and %rbp `rbp`, to the stack's end or a known base:
    each frame by its image's unwind table, or by its frame record where the image keeps frame
@@ -426,6 +482,27 @@ static bool walk_tables(struct tm_capture *capture, struct tm_recorder from, con
     const struct tm_unwind_rule *memo_rule[2] = {NULL, NULL};
     bool after_signal = false; /* pc is the exact pc of a frame a signal interrupted, plus one */
     for (;;) {
+        if (!frame_pointers && !base_like && !recorder->in_lead && range != NULL && range->unwind != NULL) {
+            uint32_t limit = recorder->lead + recorder->nframe < recorder->capacity ? recorder->lead + recorder->nframe
+                                                                                    : recorder->capacity;
+            struct tm_row_walk rows = {pc, sp, rbp, recorder->count, recorder->total};
+            walk_rows(&rows, range, recorder->frames, limit, low, high);
+            uint32_t recorded = rows.total - recorder->total;
+            if (recorded > 0) {
+                for (uint32_t k = 0; k < recorded && k < 2; k++) {
+                    note_base(&base, 0, 0, false); /* what each of these frames notes */
+                }
+                pc = rows.pc;
+                sp = rows.sp;
+                rbp = rows.rbp;
+                recorder->count = rows.count;
+                recorder->total = rows.total;
+                after_signal = false;
+                if (recorder->total >= TM_MAX_NFRAME) {
+                    break;
+                }
+            }
+        }
         uintptr_t next;
         if (frame_pointers) {
             if (after_signal) {
